@@ -1,0 +1,55 @@
+/**
+ * Our own small HStreamApi client over grpc-js: promise-based unary calls,
+ * async-iterable server streams and raw bidi calls. Used by the tests, the
+ * benchmarks and the CLI; official clients are never vendored.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { hstreamApiClient } from './proto.js';
+
+export type Message = Record<string, unknown>;
+
+export class HStreamClient {
+  readonly raw: grpc.Client;
+
+  constructor(address: string, credentials = grpc.credentials.createInsecure(), options: grpc.ClientOptions = {}) {
+    const Ctor = hstreamApiClient();
+    this.raw = new Ctor(address, credentials, { 'grpc.max_receive_message_length': -1, ...options });
+  }
+
+  private method(name: string): (...args: unknown[]) => unknown {
+    const fn = (this.raw as unknown as Record<string, unknown>)[name];
+    if (typeof fn !== 'function') throw new TypeError(`HStreamApi has no RPC ${name}`);
+    return (fn as (...args: unknown[]) => unknown).bind(this.raw);
+  }
+
+  /** A unary call; rejects with the grpc ServiceError (code, details). */
+  unary<Res = Message>(name: string, request: Message = {}, options: { deadlineMs?: number; metadata?: grpc.Metadata } = {}): Promise<Res> {
+    const callOptions: grpc.CallOptions = options.deadlineMs ? { deadline: Date.now() + options.deadlineMs } : {};
+    return new Promise<Res>((resolve, reject) => {
+      this.method(name)(request, options.metadata ?? new grpc.Metadata(), callOptions, (err: grpc.ServiceError | null, res: Res) =>
+        err ? reject(err) : resolve(res),
+      );
+    });
+  }
+
+  /** A server-streaming call. */
+  serverStream<Res = Message>(name: string, request: Message = {}): grpc.ClientReadableStream<Res> {
+    return this.method(name)(request) as grpc.ClientReadableStream<Res>;
+  }
+
+  /** Collects a server stream until it ends (for calls with an end offset). */
+  async collect<Res = Message>(name: string, request: Message = {}): Promise<Res[]> {
+    const out: Res[] = [];
+    for await (const msg of this.serverStream<Res>(name, request)) out.push(msg as Res);
+    return out;
+  }
+
+  /** A bidirectional call. */
+  bidi<Req = Message, Res = Message>(name: string, metadata = new grpc.Metadata()): grpc.ClientDuplexStream<Req, Res> {
+    return this.method(name)(metadata) as grpc.ClientDuplexStream<Req, Res>;
+  }
+
+  close(): void {
+    this.raw.close();
+  }
+}

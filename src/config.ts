@@ -1,0 +1,183 @@
+/**
+ * The one configuration schema: every option with its default, flag, env
+ * variable and check. Precedence: defaults < env (HSTREAM_*) < flags.
+ * Unknown flags and unsafe values are refused at start with a clear message.
+ */
+
+type Kind = 'string' | 'int' | 'bool';
+
+interface OptionSpec<K extends Kind> {
+  kind: K;
+  flag: string;
+  env: string;
+  doc: string;
+  /** returns a reason when the value is unsafe */
+  check?: (value: ValueOf<K>) => string | undefined;
+}
+type ValueOf<K extends Kind> = K extends 'int' ? number : K extends 'bool' ? boolean : string;
+
+const port = (v: number) => (v < 0 || v > 65535 ? 'must be a port number between 0 and 65535' : undefined);
+const positive = (v: number) => (v <= 0 ? 'must be greater than 0' : undefined);
+
+export const DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  port: 6570,
+  advertisedHost: '',
+  advertisedPort: 0,
+  dataDir: './data',
+  inMemory: false,
+  fsync: false,
+  logLevel: 'info',
+  maxRecordSizeBytes: 1024 * 1024,
+  maxMessageBytes: 4 * 1024 * 1024 + 64 * 1024,
+  segmentMaxBytes: 64 * 1024 * 1024,
+  segmentMaxAgeSeconds: 3600,
+  retentionCheckSeconds: 10,
+  maxQueuedAppendBytes: 256 * 1024 * 1024,
+  serverId: 1,
+});
+
+type Widen<T> = T extends number ? number : T extends string ? string : T extends boolean ? boolean : T;
+export type Config = { -readonly [K in keyof typeof DEFAULTS]: Widen<(typeof DEFAULTS)[K]> };
+
+const SCHEMA: { [K in keyof Config]: OptionSpec<Config[K] extends number ? 'int' : Config[K] extends boolean ? 'bool' : 'string'> } = {
+  host: { kind: 'string', flag: 'host', env: 'HSTREAM_HOST', doc: 'address the gRPC server binds to' },
+  port: { kind: 'int', flag: 'port', env: 'HSTREAM_PORT', doc: 'gRPC port (0 picks a free port)', check: port },
+  advertisedHost: {
+    kind: 'string',
+    flag: 'advertised-host',
+    env: 'HSTREAM_ADVERTISED_HOST',
+    doc: 'host returned to clients by DescribeCluster and Lookup* (default: --host, or 127.0.0.1 when binding 0.0.0.0)',
+  },
+  advertisedPort: {
+    kind: 'int',
+    flag: 'advertised-port',
+    env: 'HSTREAM_ADVERTISED_PORT',
+    doc: 'port returned to clients (default: the bound port)',
+    check: port,
+  },
+  dataDir: { kind: 'string', flag: 'data-dir', env: 'HSTREAM_DATA_DIR', doc: 'directory of the LevelDB store' },
+  inMemory: { kind: 'bool', flag: 'in-memory', env: 'HSTREAM_IN_MEMORY', doc: 'keep everything in memory (nothing survives exit)' },
+  fsync: {
+    kind: 'bool',
+    flag: 'fsync',
+    env: 'HSTREAM_FSYNC',
+    doc: 'fsync each write (group-committed) before acknowledging: survives power loss, not only process crashes',
+  },
+  logLevel: {
+    kind: 'string',
+    flag: 'log-level',
+    env: 'HSTREAM_LOG_LEVEL',
+    doc: 'fatal, error, warn, info, debug, trace or silent',
+    check: (v) => (['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v) ? undefined : 'is not a log level'),
+  },
+  maxRecordSizeBytes: {
+    kind: 'int',
+    flag: 'max-record-size',
+    env: 'HSTREAM_MAX_RECORD_SIZE',
+    doc: 'largest accepted BatchedRecord, in bytes',
+    check: positive,
+  },
+  maxMessageBytes: {
+    kind: 'int',
+    flag: 'max-message-size',
+    env: 'HSTREAM_MAX_MESSAGE_SIZE',
+    doc: 'largest gRPC message the server receives, in bytes',
+    check: positive,
+  },
+  segmentMaxBytes: {
+    kind: 'int',
+    flag: 'segment-max-bytes',
+    env: 'HSTREAM_SEGMENT_MAX_BYTES',
+    doc: 'a shard log segment is closed at this size',
+    check: positive,
+  },
+  segmentMaxAgeSeconds: {
+    kind: 'int',
+    flag: 'segment-max-age',
+    env: 'HSTREAM_SEGMENT_MAX_AGE',
+    doc: 'a shard log segment is closed after this many seconds',
+    check: positive,
+  },
+  retentionCheckSeconds: {
+    kind: 'int',
+    flag: 'retention-check-interval',
+    env: 'HSTREAM_RETENTION_CHECK_INTERVAL',
+    doc: 'seconds between retention sweeps',
+    check: positive,
+  },
+  maxQueuedAppendBytes: {
+    kind: 'int',
+    flag: 'max-queued-append-bytes',
+    env: 'HSTREAM_MAX_QUEUED_APPEND_BYTES',
+    doc: 'appends waiting to be written may hold this many bytes; more are refused with RESOURCE_EXHAUSTED',
+    check: positive,
+  },
+  serverId: { kind: 'int', flag: 'server-id', env: 'HSTREAM_SERVER_ID', doc: 'node id reported to clients', check: positive },
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parseValue(kind: Kind, raw: string, where: string): string | number | boolean {
+  if (kind === 'string') return raw;
+  if (kind === 'bool') {
+    if (['', 'true', '1', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+    if (['false', '0', 'no', 'off'].includes(raw.toLowerCase())) return false;
+    throw new ConfigError(`${where}: expected true or false, got "${raw}"`);
+  }
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${where}: expected a whole number, got "${raw}"`);
+  return Number(raw);
+}
+
+/** Builds the configuration from env and command-line flags, and checks it. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = {}, overrides: Partial<Config> = {}): Config {
+  const config: Config = { ...DEFAULTS };
+  const set = (key: keyof Config, value: string | number | boolean) => {
+    (config as Record<keyof Config, string | number | boolean>)[key] = value;
+  };
+  const keys = Object.keys(SCHEMA) as Array<keyof Config>;
+  for (const key of keys) {
+    const spec = SCHEMA[key];
+    const raw = env[spec.env];
+    if (raw !== undefined && raw !== '') set(key, parseValue(spec.kind, raw, spec.env));
+  }
+  const byFlag = new Map(keys.map((key) => [SCHEMA[key].flag, key]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}" (see --help)`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const key = byFlag.get(name);
+    if (!key) throw new ConfigError(`unknown option --${name} (see --help)`);
+    const spec = SCHEMA[key];
+    let raw: string;
+    if (eq >= 0) raw = arg.slice(eq + 1);
+    else if (spec.kind === 'bool' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--'))) raw = 'true';
+    else if (argv[i + 1] === undefined) throw new ConfigError(`option --${name} needs a value`);
+    else raw = argv[++i]!;
+    set(key, parseValue(spec.kind, raw, `--${name}`));
+  }
+  Object.assign(config, overrides);
+  for (const key of keys) {
+    const check = SCHEMA[key].check as ((v: unknown) => string | undefined) | undefined;
+    const reason = check?.(config[key]);
+    if (reason) throw new ConfigError(`--${SCHEMA[key].flag} ${reason} (got ${String(config[key])})`);
+  }
+  if (config.maxRecordSizeBytes + 1024 > config.maxMessageBytes) {
+    throw new ConfigError('--max-record-size must be smaller than --max-message-size');
+  }
+  return config;
+}
+
+export function helpText(): string {
+  const lines = ['Usage: hstreamlite [options]', '', 'Options (env variable in brackets, default after =):'];
+  for (const key of Object.keys(SCHEMA) as Array<keyof Config>) {
+    const spec = SCHEMA[key];
+    const value = spec.kind === 'bool' ? '' : ` <${spec.kind === 'int' ? 'n' : 'value'}>`;
+    lines.push(`  --${spec.flag}${value}  [${spec.env}] = ${JSON.stringify(DEFAULTS[key])}`, `      ${spec.doc}`);
+  }
+  lines.push('  --help  print this text');
+  return lines.join('\n');
+}

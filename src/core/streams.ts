@@ -1,0 +1,268 @@
+/**
+ * Streams and their shards: the catalogue (cached in memory, persisted in
+ * the store's metadata) and the operations on a stream's logs. API-agnostic:
+ * handlers translate messages to these calls.
+ *
+ * A stream force-deleted while subscriptions still read it is archived: it
+ * leaves the catalogue (its name can be reused) but its logs stay until the
+ * last subscription on it is gone.
+ */
+import type { Logger } from 'pino';
+import { FIRST_LSN, LSN_BASE, type LogStore, type StoredBatch } from '../../storage/index.js';
+import {
+  alreadyExists,
+  ErrorCode,
+  failedPrecondition,
+  invalidArgument,
+  streamNotFound,
+  unavailable,
+} from '../errors.js';
+import type { IdAllocator } from './ids.js';
+import { rangeIndexForKey, splitKeySpace } from './shards.js';
+import type { StatsRegistry } from './stats.js';
+
+export interface ShardInfo {
+  shardId: number;
+  streamId: number;
+  streamName: string;
+  startHashRangeKey: string;
+  endHashRangeKey: string;
+  epoch: number;
+}
+
+export interface StreamInfo {
+  id: number;
+  name: string;
+  replicationFactor: number;
+  backlogDuration: number;
+  shardCount: number;
+  creationTimeMs: number;
+  shards: ShardInfo[];
+  archived: boolean;
+}
+
+export interface NewStream {
+  name: string;
+  replicationFactor: number;
+  backlogDuration: number;
+  shardCount: number;
+}
+
+const streamPath = (id: number) => `stream/${id}`;
+
+export class StreamCatalog {
+  private readonly byName = new Map<string, StreamInfo>();
+  private readonly byId = new Map<number, StreamInfo>();
+  private readonly byShard = new Map<number, { stream: StreamInfo; shard: ShardInfo }>();
+  /** names being created or deleted right now: concurrent requests for them lose at once */
+  private readonly busy = new Set<string>();
+  private retentionTimer: NodeJS.Timeout | undefined;
+  /** set by the subscription layer: whether any subscription reads this stream */
+  hasSubscriptions: (streamId: number) => boolean = () => false;
+
+  constructor(
+    readonly store: LogStore,
+    private readonly ids: IdAllocator,
+    private readonly stats: StatsRegistry,
+    private readonly log: Logger,
+  ) {}
+
+  async load(): Promise<void> {
+    for (const { value } of await this.store.meta.list<StreamInfo>('stream/')) this.index(value);
+  }
+
+  private index(stream: StreamInfo): void {
+    this.byId.set(stream.id, stream);
+    if (!stream.archived) this.byName.set(stream.name, stream);
+    for (const shard of stream.shards) this.byShard.set(shard.shardId, { stream, shard });
+  }
+
+  private unindex(stream: StreamInfo): void {
+    this.byId.delete(stream.id);
+    if (this.byName.get(stream.name) === stream) this.byName.delete(stream.name);
+    for (const shard of stream.shards) this.byShard.delete(shard.shardId);
+  }
+
+  async create(req: NewStream): Promise<StreamInfo> {
+    if (req.replicationFactor <= 0) {
+      throw invalidArgument(ErrorCode.StreamInvalidReplicaFactor, 'InvalidReplicaFactor', {
+        extra: 'The replication factor must be greater than 0',
+      });
+    }
+    if (req.shardCount <= 0) {
+      throw invalidArgument(ErrorCode.StreamInvalidShardCount, 'InvalidShardCount', {
+        extra: 'The shard count must be greater than 0',
+      });
+    }
+    if (req.shardCount > 1024) {
+      throw invalidArgument(ErrorCode.StreamInvalidShardCount, 'InvalidShardCount', {
+        extra: 'The shard count must be at most 1024',
+      });
+    }
+    if (this.byName.has(req.name) || this.busy.has(req.name)) {
+      throw alreadyExists(ErrorCode.StreamExists, 'StreamExists', { extra: req.name });
+    }
+    this.busy.add(req.name);
+    try {
+      const { ids, op } = this.ids.take(req.shardCount + 1);
+      const [streamId, ...shardIds] = ids as [number, ...number[]];
+      const ranges = splitKeySpace(req.shardCount);
+      const stream: StreamInfo = {
+        id: streamId,
+        name: req.name,
+        replicationFactor: req.replicationFactor,
+        backlogDuration: req.backlogDuration,
+        shardCount: req.shardCount,
+        creationTimeMs: Date.now(),
+        archived: false,
+        shards: ranges.map((range, i) => ({
+          shardId: shardIds[i]!,
+          streamId,
+          streamName: req.name,
+          startHashRangeKey: range.start.toString(),
+          endHashRangeKey: range.end.toString(),
+          // upstream gives every new shard epoch = shardCount
+          epoch: req.shardCount,
+        })),
+      };
+      await this.store.createLogs(shardIds, [op, { type: 'put', path: streamPath(streamId), value: stream }]);
+      this.index(stream);
+      this.log.info({ stream: req.name, shardCount: req.shardCount }, 'stream created');
+      return stream;
+    } finally {
+      this.busy.delete(req.name);
+    }
+  }
+
+  get(name: string): StreamInfo {
+    const stream = this.byName.get(name);
+    if (!stream) throw streamNotFound(name);
+    return stream;
+  }
+
+  find(name: string): StreamInfo | undefined {
+    return this.byName.get(name);
+  }
+
+  byStreamId(id: number): StreamInfo | undefined {
+    return this.byId.get(id);
+  }
+
+  list(prefix = ''): StreamInfo[] {
+    return [...this.byName.values()].filter((s) => s.name.startsWith(prefix)).sort((a, b) => a.creationTimeMs - b.creationTimeMs);
+  }
+
+  /** Returns false when the stream was missing and that is allowed. */
+  async delete(name: string, options: { ignoreNonExist: boolean; force: boolean }): Promise<boolean> {
+    const stream = this.byName.get(name);
+    if (!stream || this.busy.has(name)) {
+      if (options.ignoreNonExist) return false;
+      throw streamNotFound(name);
+    }
+    const subscribed = this.hasSubscriptions(stream.id);
+    if (subscribed && !options.force) {
+      throw failedPrecondition(ErrorCode.StreamFoundSubscription, 'Stream still has subscription');
+    }
+    this.busy.add(name);
+    this.byName.delete(name);
+    try {
+      if (subscribed) {
+        const archived = { ...stream, archived: true };
+        await this.store.meta.put(streamPath(stream.id), archived);
+        this.unindex(stream);
+        this.index(archived);
+      } else {
+        await this.dropLogs(stream);
+      }
+    } catch (err) {
+      if (this.byId.get(stream.id) === stream) this.byName.set(name, stream);
+      throw err;
+    } finally {
+      this.busy.delete(name);
+    }
+    this.stats.forgetStream(name);
+    this.log.info({ stream: name, archived: subscribed }, 'stream deleted');
+    return true;
+  }
+
+  /** Called when the last subscription on an archived stream goes away. */
+  async releaseArchived(streamId: number): Promise<void> {
+    const stream = this.byId.get(streamId);
+    if (stream?.archived && !this.hasSubscriptions(streamId)) await this.dropLogs(stream);
+  }
+
+  private async dropLogs(stream: StreamInfo): Promise<void> {
+    this.unindex(stream);
+    try {
+      await this.store.deleteLogs(
+        stream.shards.map((s) => s.shardId),
+        [{ type: 'del', path: streamPath(stream.id) }],
+      );
+    } catch (err) {
+      this.index(stream);
+      throw err;
+    }
+  }
+
+  /** The shard and its (live or archived) stream, or undefined. */
+  shard(shardId: number): { stream: StreamInfo; shard: ShardInfo } | undefined {
+    return this.byShard.get(shardId);
+  }
+
+  shardForKey(stream: StreamInfo, key: string): ShardInfo {
+    const ranges = stream.shards.map((s) => ({ start: BigInt(s.startHashRangeKey), end: BigInt(s.endHashRangeKey) }));
+    return stream.shards[rangeIndexForKey(ranges, key)]!;
+  }
+
+  async append(
+    shardId: number,
+    batch: { compression: number; batchSize: number; payload: Buffer },
+  ): Promise<{ stream: StreamInfo; lsn: number; timeMs: number }> {
+    const found = this.byShard.get(shardId);
+    if (!found || found.stream.archived) {
+      throw unavailable(`NOTFOUND: shard ${shardId} does not exist or its stream was deleted`, { plainText: true });
+    }
+    const { lsn, timeMs } = await this.store.append(shardId, batch);
+    return { stream: found.stream, lsn, timeMs };
+  }
+
+  /** Last LSN of the shard, 0 when the shard never had data. */
+  tail(shardId: number): number {
+    const tail = this.store.tail(shardId);
+    return tail === LSN_BASE ? 0 : tail;
+  }
+
+  read(shardId: number, fromLsn: number, toLsn: number, maxBatches: number, maxBytes: number): Promise<StoredBatch[]> {
+    return this.store.read(shardId, fromLsn, toLsn, maxBatches, maxBytes);
+  }
+
+  /** Removes batches with lsn <= point from a shard. */
+  trimShard(shardId: number, point: number): Promise<number> {
+    return this.store.trim(shardId, Math.max(point, LSN_BASE));
+  }
+
+  startRetention(intervalMs: number): void {
+    this.retentionTimer = setInterval(() => void this.sweepRetention(), intervalMs);
+    this.retentionTimer.unref();
+  }
+
+  stopRetention(): void {
+    clearInterval(this.retentionTimer);
+  }
+
+  /** Drops whole expired segments of every stream with a backlog duration. */
+  async sweepRetention(now = Date.now()): Promise<void> {
+    for (const stream of [...this.byId.values()]) {
+      if (stream.backlogDuration <= 0) continue;
+      for (const shard of stream.shards) {
+        try {
+          await this.store.expire(shard.shardId, now - stream.backlogDuration * 1000);
+        } catch (err) {
+          this.log.error({ err, stream: stream.name, shardId: shard.shardId }, 'retention sweep failed');
+        }
+      }
+    }
+  }
+}
+
+export { FIRST_LSN };

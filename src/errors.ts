@@ -1,0 +1,150 @@
+/**
+ * The one error tree of the server and its single mapping to gRPC status.
+ *
+ * Application errors carry upstream's numeric ErrorCode and travel as the
+ * JSON text `{"error":N,"message":"…","extra":…}` in the status message,
+ * because official clients parse it (the Java client turns it into
+ * HServerException). A few upstream paths answer plain text instead (store
+ * errors such as ListShards on a missing stream); those errors set
+ * `plainText` so clients see the same kind of message as upstream.
+ */
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { isStoreError, type StoreError } from '../storage/index.js';
+
+/** Upstream `enum ErrorCode` values that we raise. */
+export const ErrorCode = {
+  InternalError: 0,
+  StreamNotFound: 200,
+  StreamExists: 201,
+  StreamFoundSubscription: 202,
+  StreamInvalidReplicaFactor: 203,
+  StreamInvalidObjectIdentifier: 204,
+  StreamInvalidShardCount: 205,
+  StreamEmptyBatchedRecord: 206,
+  StreamInvalidRecordSize: 207,
+  StreamInvalidOffset: 208,
+  StreamInvalidRecordId: 209,
+  StreamShardNotExists: 210,
+  SubscriptionNotFound: 300,
+  SubscriptionExists: 301,
+  SubscriptionCreationOnNonExistentStream: 302,
+  SubscriptionInvalidOffset: 303,
+  SubscriptionInvalidObjectIdentifier: 304,
+  SubscriptionFoundActiveConsumers: 305,
+  QueryNotFound: 400,
+  QueryExists: 401,
+  QueryInvalidSQL: 402,
+  QueryFoundAssociatedView: 403,
+  QueryInvalidObjectIdentifier: 404,
+  QueryNotRunning: 406,
+  QueryNotTerminated: 407,
+  QueryAlreadyTerminated: 408,
+  ViewNotFound: 500,
+  ViewExists: 501,
+  ViewInvalidObjectIdentifier: 503,
+  ConnectorInvalidObjectIdentifier: 603,
+  ShardReaderInvalidObjectIdentifier: 900,
+  ShardReaderConflictOffset: 901,
+  ShardReaderTooManyShards: 902,
+} as const;
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export type Extra = string | number | boolean | null | Extra[] | { [key: string]: Extra };
+
+export interface HStreamErrorOptions {
+  extra?: Extra;
+  /** Send `message` as plain text instead of the JSON error body. */
+  plainText?: boolean;
+  /** Whether the same request may succeed if retried later. */
+  retriable?: boolean;
+  cause?: unknown;
+}
+
+export class HStreamError extends Error {
+  readonly extra: Extra;
+  readonly plainText: boolean;
+  readonly retriable: boolean;
+
+  constructor(
+    readonly grpcStatus: GrpcStatus,
+    readonly errorCode: number,
+    message: string,
+    options: HStreamErrorOptions = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.extra = options.extra ?? null;
+    this.plainText = options.plainText ?? false;
+    this.retriable = options.retriable ?? false;
+  }
+
+  /** The grpc-message text clients receive. */
+  get details(): string {
+    if (this.plainText) return this.message;
+    return JSON.stringify({ error: this.errorCode, message: this.message, extra: this.extra });
+  }
+}
+
+type Leaf = (message: string, options?: HStreamErrorOptions) => HStreamError;
+const leaf =
+  (grpcStatus: GrpcStatus, errorCode: number): Leaf =>
+  (message, options) =>
+    new HStreamError(grpcStatus, errorCode, message, options);
+
+export const invalidArgument = (code: number, message: string, options?: HStreamErrorOptions) =>
+  leaf(GrpcStatus.INVALID_ARGUMENT, code)(message, options);
+export const notFound = (code: number, message: string, options?: HStreamErrorOptions) =>
+  leaf(GrpcStatus.NOT_FOUND, code)(message, options);
+export const alreadyExists = (code: number, message: string, options?: HStreamErrorOptions) =>
+  leaf(GrpcStatus.ALREADY_EXISTS, code)(message, options);
+export const failedPrecondition = (code: number, message: string, options?: HStreamErrorOptions) =>
+  leaf(GrpcStatus.FAILED_PRECONDITION, code)(message, options);
+export const aborted = (code: number, message: string, options?: HStreamErrorOptions) =>
+  leaf(GrpcStatus.ABORTED, code)(message, options);
+export const unavailable = (message: string, options?: HStreamErrorOptions) =>
+  leaf(GrpcStatus.UNAVAILABLE, ErrorCode.InternalError)(message, { retriable: true, ...options });
+export const resourceExhausted = (message: string, options?: HStreamErrorOptions) =>
+  leaf(GrpcStatus.RESOURCE_EXHAUSTED, ErrorCode.InternalError)(message, { retriable: true, ...options });
+export const unimplemented = (message: string) =>
+  leaf(GrpcStatus.UNIMPLEMENTED, ErrorCode.InternalError)(message, { plainText: true });
+export const internal = (message: string, options?: HStreamErrorOptions) =>
+  leaf(GrpcStatus.INTERNAL, ErrorCode.InternalError)(message, options);
+
+// Named leaves used in more than one place.
+export const streamNotFound = (name: string) =>
+  notFound(ErrorCode.StreamNotFound, 'StreamNotFound', { extra: name });
+export const subscriptionNotFound = (id: string) =>
+  notFound(ErrorCode.SubscriptionNotFound, 'SubscriptionNotFound', { extra: id });
+export const shardNotFound = (shardId: string) =>
+  notFound(ErrorCode.InternalError, 'ShardNotFound', { extra: `shard ${shardId} does not exist` });
+export const invalidShardOffset = (reason: string) =>
+  invalidArgument(ErrorCode.StreamInvalidOffset, 'InvalidShardOffset', { extra: reason });
+export const conflictShardReaderOffset = (reason: string) =>
+  invalidArgument(ErrorCode.ShardReaderConflictOffset, 'ConflictShardReaderOffset', { extra: reason });
+
+/** Store errors as upstream reports store-level failures: plain text, status by kind. */
+export function fromStoreError(err: StoreError): HStreamError {
+  switch (err.code) {
+    case 'STORE_SHARD_NOT_FOUND':
+      return unavailable(`NOTFOUND: ${err.message}`, { plainText: true, cause: err });
+    case 'STORE_OVERLOADED':
+      return resourceExhausted(`the server is writing too much data at once, retry later: ${err.message}`, {
+        plainText: true,
+        cause: err,
+      });
+    case 'STORE_CORRUPTION':
+      return new HStreamError(GrpcStatus.DATA_LOSS, ErrorCode.InternalError, err.message, { plainText: true, cause: err });
+    case 'STORE_CLOSED':
+      return unavailable(err.message, { plainText: true, cause: err });
+    case 'STORE_IO':
+    case 'STORE_LOCKED':
+      return unavailable(err.message, { plainText: true, cause: err });
+  }
+}
+
+/** Anything thrown by a handler, as an HStreamError; unexpected errors become INTERNAL without their stack. */
+export function toHStreamError(err: unknown): HStreamError {
+  if (err instanceof HStreamError) return err;
+  if (isStoreError(err)) return fromStoreError(err);
+  return internal('internal server error', { plainText: true, cause: err });
+}

@@ -1,0 +1,145 @@
+/**
+ * Builds and runs one hstreamlite node: open the store, load the catalogue,
+ * serve HStreamApi over gRPC. `startServer` is the embeddable API (tests of
+ * other projects start us in-process); main.ts wraps it for the command line.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { LogStore } from '../storage/index.js';
+import { DEFAULTS, loadConfig, type Config } from './config.js';
+import type { ServerContext } from './context.js';
+import { IdAllocator } from './core/ids.js';
+import { ShardReaders } from './core/shard-readers.js';
+import { StatsRegistry } from './core/stats.js';
+import { StreamCatalog } from './core/streams.js';
+import { createLogger, type Logger } from './log.js';
+import { hstreamApiDefinition } from './proto.js';
+import { buildRoutes, implementation } from './server/routes.js';
+
+export const VERSION = '0.1.0';
+
+export interface StartOptions extends Partial<Config> {
+  /** a logger to use instead of creating one from `logLevel` */
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  host: string;
+  port: number;
+  /** "hstream://host:port", what official clients take as their service URL */
+  url: string;
+  /** "host:port" for grpc-js clients */
+  address: string;
+  context: ServerContext;
+  /** Stops accepting calls, ends open streams, waits for queued writes and closes the store. */
+  close(): Promise<void>;
+}
+
+function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+  });
+}
+
+/** Starts a node. Defaults: 127.0.0.1:6570, data in ./data; pass `port: 0` and `inMemory: true` for tests. */
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const { logger, ...overrides } = options;
+  const config = loadConfig([], {}, overrides);
+  const log = logger ?? createLogger(options.logLevel ?? (options.port === 0 ? 'silent' : DEFAULTS.logLevel));
+  let location: string | undefined;
+  if (!config.inMemory) {
+    location = resolve(config.dataDir);
+    mkdirSync(location, { recursive: true });
+  }
+  const store = await LogStore.open({
+    location,
+    sync: config.fsync,
+    segment: { maxBytes: config.segmentMaxBytes, maxAgeMs: config.segmentMaxAgeSeconds * 1000 },
+    maxQueuedBytes: config.maxQueuedAppendBytes,
+  });
+  try {
+    return await serve(config, log, store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+async function serve(config: Config, log: Logger, store: LogStore): Promise<RunningServer> {
+  const stats = new StatsRegistry();
+  const ids = await IdAllocator.load(store.meta);
+  const streams = new StreamCatalog(store, ids, stats, log);
+  await streams.load();
+  const readers = new ShardReaders(streams);
+  await readers.load();
+  let clusterStartMs = await store.meta.get<number>('cluster/start');
+  if (clusterStartMs === undefined) {
+    clusterStartMs = Date.now();
+    await store.meta.put('cluster/start', clusterStartMs);
+  }
+
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': config.maxMessageBytes,
+    'grpc.max_send_message_length': -1,
+  });
+  let boundPort = 0;
+  const advertisedHost = config.advertisedHost || (config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host);
+  const shutdown = new AbortController();
+  const ctx: ServerContext = {
+    shutdown: shutdown.signal,
+    config,
+    log,
+    store,
+    streams,
+    readers,
+    stats,
+    clusterStartMs,
+    self: () => ({
+      id: config.serverId,
+      host: advertisedHost,
+      port: config.advertisedPort || boundPort,
+      version: { version: VERSION, commit: 'hstreamlite' },
+    }),
+  };
+  server.addService(hstreamApiDefinition(), implementation(ctx, buildRoutes(ctx)));
+  const hostPart = config.host.includes(':') ? `[${config.host}]` : config.host;
+  boundPort = await bind(server, `${hostPart}:${config.port}`);
+  streams.startRetention(config.retentionCheckSeconds * 1000);
+  log.info(
+    { host: config.host, port: boundPort, dataDir: config.inMemory ? null : config.dataDir, fsync: config.fsync },
+    'hstreamlite serving',
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      streams.stopRetention();
+      shutdown.abort();
+      // Stop taking new calls; give open calls a moment, then end streams that would wait forever.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await store.close();
+      log.info('hstreamlite stopped');
+      log.flush?.();
+    })();
+    return closing;
+  };
+
+  return {
+    host: advertisedHost,
+    port: boundPort,
+    url: `hstream://${advertisedHost}:${boundPort}`,
+    address: `${advertisedHost}:${boundPort}`,
+    context: ctx,
+    close,
+  };
+}

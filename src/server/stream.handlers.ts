@@ -1,0 +1,185 @@
+/** Streams, shards, Append, tails and trims. Thin: validate, call the catalog, shape the reply. */
+import { LSN_BASE } from '../../storage/index.js';
+import type { ServerContext } from '../context.js';
+import { resolveStart } from '../core/readers.js';
+import { ErrorCode, invalidArgument, shardNotFound, unavailable } from '../errors.js';
+import { compressionCode, Compression } from '../records.js';
+import { parseRecordIdText, parseShardOffset, parseStreamOffset, recordIds, toStreamMessage } from './convert.js';
+import type {
+  AppendRequest,
+  BatchedRecord,
+  DeleteStreamRequest,
+  Stream,
+  TrimShardRequest,
+  TrimShardsRequest,
+  TrimStreamRequest,
+} from './messages.js';
+import type { RouteTable } from './routes.js';
+import { parseId, validateName } from './validate.js';
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+/** Size of the BatchedRecord as upstream measures it: its serialized form. */
+export function batchedRecordSize(rec: BatchedRecord, compression: number): number {
+  let size = 1 + varintSize(rec.payload.length) + rec.payload.length;
+  if (compression !== 0) size += 2;
+  if (rec.batchSize !== 0) size += 1 + varintSize(rec.batchSize);
+  if (rec.publishTime) {
+    const seconds = Number(rec.publishTime.seconds);
+    const inner =
+      (seconds > 0 ? 1 + varintSize(seconds) : seconds < 0 ? 11 : 0) + (rec.publishTime.nanos > 0 ? 1 + varintSize(rec.publishTime.nanos) : 0);
+    size += 1 + varintSize(inner) + inner;
+  }
+  return size;
+}
+
+export function streamRoutes(ctx: ServerContext): RouteTable {
+  const { streams, stats, config } = ctx;
+
+  const shardOf = (shardIdText: string) => {
+    const shardId = parseId(shardIdText);
+    const found = streams.shard(shardId);
+    if (!found || found.stream.archived) throw shardNotFound(shardIdText);
+    return { shardId, ...found };
+  };
+
+  return {
+    CreateStream: async (req: Stream) => {
+      const name = validateName('stream', req.streamName);
+      const stream = await streams.create({
+        name,
+        replicationFactor: req.replicationFactor,
+        backlogDuration: req.backlogDuration,
+        shardCount: req.shardCount,
+      });
+      return toStreamMessage(stream);
+    },
+
+    DeleteStream: async (req: DeleteStreamRequest) => {
+      const name = validateName('stream', req.streamName);
+      await streams.delete(name, { ignoreNonExist: req.ignoreNonExist, force: req.force });
+      return {};
+    },
+
+    GetStream: (req: { name: string }) => ({ stream: toStreamMessage(streams.get(validateName('stream', req.name))) }),
+
+    ListStreams: () => ({ streams: streams.list().map(toStreamMessage) }),
+
+    ListStreamsWithPrefix: (req: { prefix: string }) => {
+      const prefix = validateName('stream', req.prefix);
+      return { streams: streams.list(prefix).map(toStreamMessage) };
+    },
+
+    ListShards: (req: { streamName: string }) => {
+      const name = validateName('stream', req.streamName);
+      const stream = streams.find(name);
+      // Upstream reports the store's NOTFOUND here as plain text, and clients rely on it not being JSON.
+      if (!stream) throw unavailable(`NOTFOUND: stream ${name} does not exist`, { plainText: true });
+      return {
+        shards: stream.shards.map((s) => ({
+          streamName: stream.name,
+          shardId: String(s.shardId),
+          startHashRangeKey: s.startHashRangeKey,
+          endHashRangeKey: s.endHashRangeKey,
+          epoch: String(s.epoch),
+          isActive: true,
+        })),
+      };
+    },
+
+    Append: async (req: AppendRequest) => {
+      const rec = req.records;
+      if (!rec || rec.batchSize === 0 || rec.payload.length === 0) {
+        throw invalidArgument(ErrorCode.StreamEmptyBatchedRecord, 'BatchedRecord shouldn\'t be Nothing', {
+          extra: rec ? 'the batch has no records' : null,
+        });
+      }
+      const compression = compressionCode(rec.compressionType);
+      if (compression < 0 || compression > Compression.Zstd) {
+        throw invalidArgument(ErrorCode.InternalError, 'UnknownCompressionType', { extra: String(rec.compressionType) });
+      }
+      const size = batchedRecordSize(rec, compression);
+      if (size > config.maxRecordSizeBytes) {
+        throw invalidArgument(ErrorCode.StreamInvalidRecordSize, 'Record size exceeds the maximum size limit', { extra: size });
+      }
+      const shardId = parseId(req.shardId);
+      const statName = streams.shard(shardId)?.stream.name ?? req.streamName;
+      try {
+        const { lsn } = await streams.append(shardId, { compression, batchSize: rec.batchSize, payload: rec.payload });
+        stats.recordAppend(statName, size, rec.batchSize);
+        return { streamName: req.streamName, shardId: req.shardId, recordIds: recordIds(shardId, lsn, rec.batchSize) };
+      } catch (err) {
+        if (streams.find(statName)) stats.recordAppendFailure(statName);
+        throw err;
+      }
+    },
+
+    GetTailRecordId: (req: { streamName: string; shardId: string }) => {
+      const { shardId } = shardOf(req.shardId);
+      return { tailRecordId: { shardId: req.shardId, batchId: String(streams.tail(shardId)), batchIndex: 0 } };
+    },
+
+    TrimStream: async (req: TrimStreamRequest) => {
+      const name = validateName('stream', req.streamName);
+      const offset = parseStreamOffset(req.trimPoint, 'trim point');
+      const stream = streams.get(name);
+      for (const shard of stream.shards) {
+        await streams.trimShard(shard.shardId, await trimPoint(shard.shardId, offset));
+      }
+      return {};
+    },
+
+    TrimShard: async (req: TrimShardRequest) => {
+      const { shardId } = shardOf(req.shardId);
+      const offset = parseShardOffset(req.trimPoint, 'trim point');
+      await streams.trimShard(shardId, await trimPoint(shardId, offset));
+      return {};
+    },
+
+    TrimShards: async (req: TrimShardsRequest) => {
+      const stream = streams.get(validateName('stream', req.streamName));
+      const lowest = new Map<number, { lsn: number; text: string }>();
+      for (const text of req.recordIds) {
+        const rid = parseRecordIdText(text);
+        if (rid.lsn === 0) continue;
+        if (!stream.shards.some((s) => s.shardId === rid.shardId)) {
+          throw invalidArgument(ErrorCode.StreamShardNotExists, 'ShardNotExists', { extra: text });
+        }
+        const seen = lowest.get(rid.shardId);
+        if (!seen || rid.lsn < seen.lsn) lowest.set(rid.shardId, { lsn: rid.lsn, text });
+      }
+      const trimPoints: Record<string, string> = {};
+      for (const [shardId, { lsn, text }] of lowest) {
+        // the named record's batch stays: trim strictly before it
+        await streams.trimShard(shardId, lsn - 1);
+        trimPoints[String(shardId)] = text;
+      }
+      return { trimPoints };
+    },
+  };
+
+  /** LSN up to which (inclusive) a trim removes batches. */
+  async function trimPoint(shardId: number, offset: ReturnType<typeof parseShardOffset>): Promise<number> {
+    switch (offset.kind) {
+      case 'earliest':
+        return LSN_BASE;
+      case 'latest':
+        return streams.store.tail(shardId);
+      case 'record':
+        if (offset.shardId !== shardId) {
+          throw invalidArgument(ErrorCode.StreamInvalidOffset, 'InvalidTrimPoint', { extra: 'the record id belongs to another shard' });
+        }
+        return offset.lsn;
+      case 'time':
+        // batches stored before the time go; the first one at or after it stays
+        return (await resolveStart(streams, shardId, offset)).lsn - 1;
+    }
+  }
+}

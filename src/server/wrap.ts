@@ -1,0 +1,164 @@
+/**
+ * Adapters from our async handlers to grpc-js call shapes. Every handler
+ * error goes through toHStreamError here (the one place errors become gRPC
+ * statuses) and is logged once, at a level by kind: client mistakes at
+ * debug/warn, server-side failures at error with the cause.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { toHStreamError } from '../errors.js';
+
+const CLIENT_MISTAKES = new Set<grpc.status>([
+  grpc.status.INVALID_ARGUMENT,
+  grpc.status.NOT_FOUND,
+  grpc.status.ALREADY_EXISTS,
+  grpc.status.FAILED_PRECONDITION,
+  grpc.status.UNIMPLEMENTED,
+  grpc.status.ABORTED,
+  grpc.status.CANCELLED,
+]);
+
+export function toStatus(err: unknown, rpc: string, log: Logger): Partial<grpc.StatusObject> {
+  const e = toHStreamError(err);
+  if (CLIENT_MISTAKES.has(e.grpcStatus)) log.debug({ rpc, code: e.grpcStatus, details: e.details }, 'request refused');
+  else if (e.grpcStatus === grpc.status.RESOURCE_EXHAUSTED) log.warn({ rpc, details: e.details }, 'request refused');
+  else log.error({ rpc, code: e.grpcStatus, err: e.cause ?? e }, 'request failed');
+  return { code: e.grpcStatus, details: e.details, metadata: new grpc.Metadata() };
+}
+
+export type UnaryFn<Req, Res> = (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res;
+
+export function unary<Req, Res>(rpc: string, log: Logger, fn: UnaryFn<Req, Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    let result: Promise<Res>;
+    try {
+      result = Promise.resolve(fn(call.request, call));
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result.then(
+      (res) => callback(null, res),
+      (err: unknown) => callback(toStatus(err, rpc, log) as grpc.ServiceError),
+    );
+  };
+}
+
+/** Writes one message, waiting for the transport to drain so a slow reader holds the server back. */
+export function send<T>(call: grpc.ServerWritableStream<unknown, T> | grpc.ServerDuplexStream<unknown, T>, message: T, signal: AbortSignal): Promise<void> {
+  if (call.write(message)) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      call.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    call.on('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** An AbortSignal that fires when the client cancels or the call ends. */
+export function callSignal(call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>): AbortController {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  call.on('cancelled', abort);
+  call.on('close', abort);
+  call.on('error', abort);
+  return controller;
+}
+
+function endWithError(call: { emit(event: 'error', err: unknown): boolean; destroyed?: boolean }, status: Partial<grpc.StatusObject>): void {
+  call.emit('error', status);
+}
+
+/** Ends a streaming call with UNAVAILABLE when the server shuts down, so shutdown never waits on a tail-follower. */
+function onShutdown(call: { emit(event: 'error', err: unknown): boolean }, controller: AbortController, shutdown: AbortSignal): () => void {
+  const stop = () => {
+    if (controller.signal.aborted) return;
+    controller.abort();
+    endWithError(call, { code: grpc.status.UNAVAILABLE, details: 'the server is shutting down' });
+  };
+  if (shutdown.aborted) queueMicrotask(stop);
+  else shutdown.addEventListener('abort', stop, { once: true });
+  return stop;
+}
+
+export type ServerStreamFn<Req, Res> = (req: Req, call: grpc.ServerWritableStream<Req, Res>, signal: AbortSignal) => Promise<void>;
+
+export function serverStream<Req, Res>(rpc: string, log: Logger, shutdown: AbortSignal, fn: ServerStreamFn<Req, Res>): grpc.handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    const controller = callSignal(call as grpc.ServerWritableStream<unknown, unknown>);
+    const stop = onShutdown(call, controller, shutdown);
+    Promise.resolve()
+      .then(() => fn(call.request, call, controller.signal))
+      .then(
+        () => {
+          if (!controller.signal.aborted) call.end();
+        },
+        (err: unknown) => {
+          if (!controller.signal.aborted) endWithError(call, toStatus(err, rpc, log));
+        },
+      )
+      .finally(() => {
+        shutdown.removeEventListener('abort', stop);
+        controller.abort();
+      });
+  };
+}
+
+export type BidiFn<Req, Res> = (call: grpc.ServerDuplexStream<Req, Res>, signal: AbortSignal) => Promise<void>;
+
+export function bidi<Req, Res>(rpc: string, log: Logger, shutdown: AbortSignal, fn: BidiFn<Req, Res>): grpc.handleBidiStreamingCall<Req, Res> {
+  return (call) => {
+    const controller = callSignal(call as grpc.ServerDuplexStream<unknown, unknown>);
+    const stop = onShutdown(call, controller, shutdown);
+    Promise.resolve()
+      .then(() => fn(call, controller.signal))
+      .then(
+        () => {
+          if (!controller.signal.aborted) call.end();
+        },
+        (err: unknown) => {
+          if (!controller.signal.aborted) endWithError(call, toStatus(err, rpc, log));
+        },
+      )
+      .finally(() => {
+        shutdown.removeEventListener('abort', stop);
+        controller.abort();
+      });
+  };
+}
+
+const MAX_BUFFERED_MESSAGES = 256;
+
+/** Reads the next message of a bidi call; undefined when the client half-closes or the call ends. */
+export function messageReader<Req>(call: grpc.ServerDuplexStream<Req, unknown>, signal: AbortSignal): () => Promise<Req | undefined> {
+  const queue: Req[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  call.on('data', (msg: Req) => {
+    queue.push(msg);
+    // Bound what a fast sender can make us hold: stop reading until the handler catches up.
+    if (queue.length >= MAX_BUFFERED_MESSAGES) call.pause();
+    notify();
+  });
+  call.on('end', () => {
+    ended = true;
+    notify();
+  });
+  signal.addEventListener('abort', () => {
+    ended = true;
+    notify();
+  });
+  return async () => {
+    while (queue.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
+    const next = queue.shift();
+    if (call.isPaused() && queue.length < MAX_BUFFERED_MESSAGES / 2) call.resume();
+    return next;
+  };
+}

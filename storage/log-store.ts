@@ -1,0 +1,441 @@
+/**
+ * The append-only log: one log per shard, one LevelDB value per appended
+ * batch, LSNs assigned per shard, segments for retention and time search.
+ *
+ * Writes go through a single group-commit writer: while one LevelDB batch is
+ * being written, new appends queue up and are written together in the next
+ * batch, so concurrent appends share one write (and one fsync in sync mode).
+ * An append resolves only after its batch is in LevelDB's log, so a resolved
+ * append survives kill -9 (and power loss with `sync`).
+ *
+ * A failed write makes the store refuse every later write (LevelDB itself
+ * does the same after a failed sync): the outcome of the failed batch is
+ * unknown, so nothing more may be acknowledged until the store is reopened.
+ *
+ * Must not import from src/ or sql/.
+ */
+import { decodeEntry, encodeEntry, entryTimeMs, type BatchEntry } from './codec.js';
+import { StoreError } from './errors.js';
+import { dataKey, decodeDataKey, shardEndKey } from './keys.js';
+import { openKv, readAll, type Kv, type KvOp } from './kv.js';
+import { MetaStore, metaOpToKv, type MetaOp } from './meta-store.js';
+import { firstSegmentAtOrAfter, segmentFor, segmentPath, segmentPrefix, type Segment, type SegmentPolicy } from './segment.js';
+
+/** LSNs start above 2^32 like LogDevice's (epoch 1, esn 1): ids keep a constant decimal width for a long time. */
+export const LSN_BASE = 2 ** 32;
+export const FIRST_LSN = LSN_BASE + 1;
+
+export interface LogStoreOptions {
+  /** Directory of the LevelDB database; undefined keeps everything in memory. */
+  location: string | undefined;
+  /** fsync every write batch (group-committed) before acknowledging. */
+  sync: boolean;
+  segment: SegmentPolicy;
+  /** Appends waiting for the writer may hold at most this many payload bytes. */
+  maxQueuedBytes: number;
+}
+
+export interface StoredBatch extends BatchEntry {
+  shardId: number;
+  lsn: number;
+}
+
+export interface AppendResult {
+  lsn: number;
+  timeMs: number;
+}
+
+interface LogMeta {
+  shardId: number;
+  /** every LSN <= trimPoint has been removed */
+  trimPoint: number;
+}
+
+interface LogState {
+  meta: LogMeta;
+  /** last committed (readable) LSN; LSN_BASE when nothing was ever appended */
+  tail: number;
+  /** last LSN handed out by the writer; > tail only while a write is in flight */
+  assigned: number;
+  lastTimeMs: number;
+  segments: Segment[];
+  waiters: Set<() => void>;
+}
+
+interface PendingAppend {
+  shardId: number;
+  entry: Omit<BatchEntry, 'timeMs'>;
+  resolve: (result: AppendResult) => void;
+  reject: (err: unknown) => void;
+}
+
+const logPath = (shardId: number) => `log/${shardId}`;
+const READ_HIGH_WATER_MARK_BYTES = 1024 * 1024;
+
+export class LogStore {
+  readonly meta: MetaStore;
+  private readonly logs = new Map<number, LogState>();
+  private queue: PendingAppend[] = [];
+  private queuedBytes = 0;
+  private writing = false;
+  private idle: Array<() => void> = [];
+  private failure: StoreError | undefined;
+  private state: 'open' | 'closing' | 'closed' = 'open';
+
+  private constructor(
+    private readonly kv: Kv,
+    private readonly options: LogStoreOptions,
+  ) {
+    this.meta = new MetaStore(kv, () => options.sync);
+  }
+
+  static async open(options: LogStoreOptions): Promise<LogStore> {
+    const kv = await openKv(options.location);
+    const store = new LogStore(kv, options);
+    try {
+      await store.recover();
+    } catch (err) {
+      await kv.close().catch(() => undefined);
+      throw err;
+    }
+    return store;
+  }
+
+  /** Rebuilds each log's in-memory state: its tail is the last key in its range. */
+  private async recover(): Promise<void> {
+    const metas = await this.meta.list<LogMeta>('log/');
+    for (const { value: meta } of metas) {
+      const segments = (await this.meta.list<Segment>(segmentPrefix(meta.shardId))).map((row) => row.value);
+      const [last] = await readAll(this.kv, {
+        gte: dataKey(meta.shardId, 0),
+        lt: shardEndKey(meta.shardId),
+        reverse: true,
+        limit: 1,
+      });
+      const lastLsn = last ? decodeDataKey(last[0]).lsn : LSN_BASE;
+      const tail = Math.max(lastLsn, meta.trimPoint, LSN_BASE);
+      const lastTimeMs = last ? entryTimeMs(last[1]) : 0;
+      this.logs.set(meta.shardId, { meta, tail, assigned: tail, lastTimeMs, segments, waiters: new Set() });
+      // A trim is recorded before its data is cleared; finish one a crash interrupted.
+      if (meta.trimPoint > LSN_BASE) await this.clearData(meta.shardId, meta.trimPoint);
+    }
+    await this.clearOrphanData();
+  }
+
+  /** Removes data of logs whose metadata is gone (a delete interrupted by a crash). */
+  private async clearOrphanData(): Promise<void> {
+    let from = dataKey(0, 0);
+    for (;;) {
+      const [first] = await readAll(this.kv, { gte: from, lt: Buffer.of(0x65), limit: 1 });
+      if (!first) return;
+      const { shardId } = decodeDataKey(first[0]);
+      if (!this.logs.has(shardId)) await this.kv.clear({ gte: dataKey(shardId, 0), lt: shardEndKey(shardId) });
+      from = dataKey(shardId + 1, 0);
+    }
+  }
+
+  private assertWritable(): void {
+    if (this.state !== 'open') throw new StoreError('STORE_CLOSED', 'the store is shutting down');
+    if (this.failure) throw this.failure;
+  }
+
+  private log(shardId: number): LogState {
+    const log = this.logs.get(shardId);
+    if (!log) throw new StoreError('STORE_SHARD_NOT_FOUND', `shard ${shardId} does not exist`);
+    return log;
+  }
+
+  hasLog(shardId: number): boolean {
+    return this.logs.has(shardId);
+  }
+
+  /** Creates empty logs together with the metadata that describes them, atomically. */
+  async createLogs(shardIds: number[], metaOps: MetaOp[]): Promise<void> {
+    this.assertWritable();
+    const ops: MetaOp[] = [...metaOps];
+    for (const shardId of shardIds) {
+      if (this.logs.has(shardId)) throw new TypeError(`log ${shardId} already exists`);
+      ops.push({ type: 'put', path: logPath(shardId), value: { shardId, trimPoint: LSN_BASE } satisfies LogMeta });
+    }
+    await this.writeMeta(ops);
+    for (const shardId of shardIds) {
+      this.logs.set(shardId, {
+        meta: { shardId, trimPoint: LSN_BASE },
+        tail: LSN_BASE,
+        assigned: LSN_BASE,
+        lastTimeMs: 0,
+        segments: [],
+        waiters: new Set(),
+      });
+    }
+  }
+
+  /** Deletes logs and their data; `metaOps` are written in the same atomic batch as the log records. */
+  async deleteLogs(shardIds: number[], metaOps: MetaOp[]): Promise<void> {
+    this.assertWritable();
+    const ops: MetaOp[] = [...metaOps];
+    const removed: LogState[] = [];
+    for (const shardId of shardIds) {
+      const log = this.logs.get(shardId);
+      if (!log) continue;
+      ops.push({ type: 'del', path: logPath(shardId) });
+      for (const seg of log.segments) ops.push({ type: 'del', path: segmentPath(shardId, seg.firstLsn) });
+      removed.push(log);
+    }
+    // Appends already queued for these shards fail in the writer once the log is gone.
+    for (const log of removed) this.logs.delete(log.meta.shardId);
+    try {
+      await this.writeMeta(ops);
+    } catch (err) {
+      for (const log of removed) this.logs.set(log.meta.shardId, log);
+      throw err;
+    }
+    for (const log of removed) {
+      wake(log);
+      await this.kv.clear({ gte: dataKey(log.meta.shardId, 0), lt: shardEndKey(log.meta.shardId) });
+    }
+  }
+
+  private async writeMeta(ops: MetaOp[]): Promise<void> {
+    try {
+      await this.kv.batch(ops.map(metaOpToKv), { sync: this.options.sync });
+    } catch (err) {
+      throw this.fail(err);
+    }
+  }
+
+  /** Appends one batch; resolves once it is written (and synced in sync mode). */
+  append(shardId: number, entry: Omit<BatchEntry, 'timeMs'>): Promise<AppendResult> {
+    try {
+      this.assertWritable();
+      this.log(shardId);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.queuedBytes + entry.payload.length > this.options.maxQueuedBytes && this.queue.length > 0) {
+      return Promise.reject(
+        new StoreError('STORE_OVERLOADED', `more than ${this.options.maxQueuedBytes} bytes are waiting to be written`),
+      );
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ shardId, entry, resolve, reject });
+      this.queuedBytes += entry.payload.length;
+      if (!this.writing) void this.drainQueue();
+    });
+  }
+
+  private async drainQueue(): Promise<void> {
+    this.writing = true;
+    while (this.queue.length > 0) {
+      const group = this.queue;
+      this.queue = [];
+      this.queuedBytes = 0;
+      await this.writeGroup(group);
+    }
+    this.writing = false;
+    for (const done of this.idle.splice(0)) done();
+  }
+
+  private async writeGroup(group: PendingAppend[]): Promise<void> {
+    if (this.failure || this.state === 'closed') {
+      const err = this.failure ?? new StoreError('STORE_CLOSED', 'the store is closed');
+      for (const p of group) p.reject(err);
+      return;
+    }
+    const ops: KvOp[] = [];
+    const accepted: Array<{ p: PendingAppend; log: LogState; lsn: number; timeMs: number }> = [];
+    const touched = new Map<Segment, number>();
+    for (const p of group) {
+      const log = this.logs.get(p.shardId);
+      if (!log) {
+        p.reject(new StoreError('STORE_SHARD_NOT_FOUND', `shard ${p.shardId} does not exist`));
+        continue;
+      }
+      const lsn = ++log.assigned;
+      // Store time never goes backwards within a shard, so time search can bisect.
+      const timeMs = Math.max(Date.now(), log.lastTimeMs);
+      log.lastTimeMs = timeMs;
+      const value = encodeEntry({ ...p.entry, timeMs });
+      const seg = segmentFor(log.segments, lsn, timeMs, value.length, this.options.segment);
+      seg.lastLsn = lsn;
+      seg.lastTimeMs = timeMs;
+      seg.bytes += value.length;
+      seg.batches += 1;
+      touched.set(seg, p.shardId);
+      ops.push({ type: 'put', key: dataKey(p.shardId, lsn), value });
+      accepted.push({ p, log, lsn, timeMs });
+    }
+    for (const [seg, shardId] of touched) {
+      ops.push(metaOpToKv({ type: 'put', path: segmentPath(shardId, seg.firstLsn), value: seg }));
+    }
+    if (accepted.length === 0) return;
+    try {
+      await this.kv.batch(ops, { sync: this.options.sync });
+    } catch (err) {
+      const failure = this.fail(err);
+      for (const { p } of accepted) p.reject(failure);
+      return;
+    }
+    const grown = new Set<LogState>();
+    for (const { p, log, lsn, timeMs } of accepted) {
+      log.tail = lsn;
+      grown.add(log);
+      p.resolve({ lsn, timeMs });
+    }
+    for (const log of grown) wake(log);
+  }
+
+  private fail(err: unknown): StoreError {
+    if (!this.failure) {
+      const message = `write to the data directory failed: ${(err as Error).message}`;
+      this.failure = new StoreError('STORE_IO', message, { cause: err });
+    }
+    return this.failure;
+  }
+
+  /** The store's sticky write failure, if any. */
+  get writeFailure(): StoreError | undefined {
+    return this.failure;
+  }
+
+  /** Last readable LSN of a shard (LSN_BASE if nothing was ever appended). */
+  tail(shardId: number): number {
+    return this.log(shardId).tail;
+  }
+
+  /** First LSN that may still be read. */
+  head(shardId: number): number {
+    return this.log(shardId).meta.trimPoint + 1;
+  }
+
+  /**
+   * Reads batches with fromLsn <= lsn <= toLsn in LSN order, at most
+   * `maxBatches` and about `maxBytes` (always at least one batch if any).
+   */
+  async read(shardId: number, fromLsn: number, toLsn: number, maxBatches: number, maxBytes: number): Promise<StoredBatch[]> {
+    const log = this.log(shardId);
+    const from = Math.max(fromLsn, log.meta.trimPoint + 1);
+    const to = Math.min(toLsn, log.tail);
+    if (from > to || maxBatches <= 0) return [];
+    const it = this.kv.iterator({
+      gte: dataKey(shardId, from),
+      lte: dataKey(shardId, to),
+      limit: maxBatches,
+      highWaterMarkBytes: Math.min(maxBytes, READ_HIGH_WATER_MARK_BYTES),
+    });
+    const out: StoredBatch[] = [];
+    let bytes = 0;
+    try {
+      while (out.length < maxBatches && bytes < maxBytes) {
+        const rows = await it.nextv(maxBatches - out.length);
+        if (rows.length === 0) break;
+        for (const [key, value] of rows) {
+          const { lsn } = decodeDataKey(key);
+          const entry = decodeEntry(value, `${shardId}-${lsn}`);
+          out.push({ shardId, lsn, ...entry });
+          bytes += value.length;
+        }
+      }
+    } finally {
+      await it.close();
+    }
+    return out;
+  }
+
+  /** First LSN whose store time is >= timeMs; tail + 1 if there is none yet. */
+  async findLsnByTime(shardId: number, timeMs: number): Promise<number> {
+    const log = this.log(shardId);
+    const segIndex = firstSegmentAtOrAfter(log.segments, timeMs);
+    if (segIndex < 0) return log.tail + 1;
+    const seg = log.segments[segIndex]!;
+    let lo = Math.max(seg.firstLsn, log.meta.trimPoint + 1);
+    let hi = Math.min(seg.lastLsn, log.tail);
+    let answer: number | undefined;
+    while (lo <= hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const [row] = await readAll(this.kv, { gte: dataKey(shardId, mid), lte: dataKey(shardId, hi), limit: 1 });
+      if (!row) {
+        hi = mid - 1;
+        continue;
+      }
+      const { lsn } = decodeDataKey(row[0]);
+      if (entryTimeMs(row[1]) >= timeMs) {
+        answer = lsn;
+        hi = mid - 1;
+      } else {
+        lo = lsn + 1;
+      }
+    }
+    return answer ?? Math.min(seg.lastLsn + 1, log.tail + 1);
+  }
+
+  /** Removes every batch with lsn <= uptoLsn (never past the tail). Returns the new trim point. */
+  async trim(shardId: number, uptoLsn: number): Promise<number> {
+    this.assertWritable();
+    const log = this.log(shardId);
+    const point = Math.min(uptoLsn, log.tail);
+    if (point <= log.meta.trimPoint) return log.meta.trimPoint;
+    const dropped = log.segments.filter((seg) => seg.lastLsn <= point);
+    const ops: MetaOp[] = [{ type: 'put', path: logPath(shardId), value: { ...log.meta, trimPoint: point } }];
+    for (const seg of dropped) ops.push({ type: 'del', path: segmentPath(shardId, seg.firstLsn) });
+    await this.writeMeta(ops);
+    log.meta = { ...log.meta, trimPoint: point };
+    log.segments = log.segments.filter((seg) => seg.lastLsn > point);
+    await this.clearData(shardId, point);
+    return point;
+  }
+
+  /** Drops whole segments whose newest batch is older than `cutoffMs`. */
+  async expire(shardId: number, cutoffMs: number): Promise<void> {
+    const log = this.logs.get(shardId);
+    if (!log) return;
+    let upto = 0;
+    for (const seg of log.segments) {
+      if (seg.lastTimeMs >= cutoffMs || seg.lastLsn > log.tail) break;
+      upto = seg.lastLsn;
+    }
+    if (upto > 0) await this.trim(shardId, upto);
+  }
+
+  segments(shardId: number): readonly Segment[] {
+    return this.log(shardId).segments;
+  }
+
+  private clearData(shardId: number, uptoLsn: number): Promise<void> {
+    return this.kv.clear({ gte: dataKey(shardId, 0), lte: dataKey(shardId, uptoLsn) });
+  }
+
+  /**
+   * Resolves when the shard's tail moves past `afterLsn`, the log is deleted,
+   * `timeoutMs` passes or `signal` aborts. Returns true when data arrived.
+   */
+  waitForAppend(shardId: number, afterLsn: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const log = this.logs.get(shardId);
+    if (!log || log.tail > afterLsn || signal?.aborted) return Promise.resolve(log !== undefined && log.tail > afterLsn);
+    return new Promise<boolean>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', finish);
+        log.waiters.delete(finish);
+        resolve(log.tail > afterLsn && this.logs.get(shardId) === log);
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      signal?.addEventListener('abort', finish, { once: true });
+      log.waiters.add(finish);
+    });
+  }
+
+  /** Waits until every queued append is written, then closes the database. */
+  async close(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'closing';
+    if (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
+    this.state = 'closed';
+    for (const log of this.logs.values()) wake(log);
+    await this.kv.close();
+  }
+}
+
+function wake(log: LogState): void {
+  for (const waiter of [...log.waiters]) waiter();
+}
