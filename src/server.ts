@@ -134,11 +134,14 @@ async function serve(config: Config, log: Logger, store: LogStore): Promise<Runn
     return closing;
   };
 
+  // Where a local client reaches the bound socket (the advertised address may be a name only others resolve).
+  const connectHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const connectHostPart = connectHost.includes(':') ? `[${connectHost}]` : connectHost;
   return {
-    host: advertisedHost,
+    host: connectHost,
     port: boundPort,
-    url: `hstream://${advertisedHost}:${boundPort}`,
-    address: `${advertisedHost}:${boundPort}`,
+    url: `hstream://${connectHostPart}:${boundPort}`,
+    address: `${connectHostPart}:${boundPort}`,
     context: ctx,
     close,
   };
