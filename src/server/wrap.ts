@@ -58,7 +58,7 @@ export function send<T>(call: grpc.ServerWritableStream<unknown, T> | grpc.Serve
 }
 
 /** An AbortSignal that fires when the client cancels or the call ends. */
-export function callSignal(call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>): AbortController {
+export function callSignal(call: StreamingCall): AbortController {
   const controller = new AbortController();
   const abort = () => controller.abort();
   call.on('cancelled', abort);
@@ -83,50 +83,38 @@ function onShutdown(call: { emit(event: 'error', err: unknown): boolean }, contr
   return stop;
 }
 
+type StreamingCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
+
+/** Runs a streaming handler: ends the call OK when it returns, with its status when it throws, quietly when cancelled. */
+function runStreaming(call: StreamingCall, rpc: string, log: Logger, shutdown: AbortSignal, body: (signal: AbortSignal) => Promise<void>): void {
+  const controller = callSignal(call);
+  const stop = onShutdown(call, controller, shutdown);
+  Promise.resolve()
+    .then(() => body(controller.signal))
+    .then(
+      () => {
+        if (!controller.signal.aborted) call.end();
+      },
+      (err: unknown) => {
+        if (!controller.signal.aborted) endWithError(call, toStatus(err, rpc, log));
+      },
+    )
+    .finally(() => {
+      shutdown.removeEventListener('abort', stop);
+      controller.abort();
+    });
+}
+
 export type ServerStreamFn<Req, Res> = (req: Req, call: grpc.ServerWritableStream<Req, Res>, signal: AbortSignal) => Promise<void>;
 
 export function serverStream<Req, Res>(rpc: string, log: Logger, shutdown: AbortSignal, fn: ServerStreamFn<Req, Res>): grpc.handleServerStreamingCall<Req, Res> {
-  return (call) => {
-    const controller = callSignal(call as grpc.ServerWritableStream<unknown, unknown>);
-    const stop = onShutdown(call, controller, shutdown);
-    Promise.resolve()
-      .then(() => fn(call.request, call, controller.signal))
-      .then(
-        () => {
-          if (!controller.signal.aborted) call.end();
-        },
-        (err: unknown) => {
-          if (!controller.signal.aborted) endWithError(call, toStatus(err, rpc, log));
-        },
-      )
-      .finally(() => {
-        shutdown.removeEventListener('abort', stop);
-        controller.abort();
-      });
-  };
+  return (call) => runStreaming(call as StreamingCall, rpc, log, shutdown, (signal) => fn(call.request, call, signal));
 }
 
 export type BidiFn<Req, Res> = (call: grpc.ServerDuplexStream<Req, Res>, signal: AbortSignal) => Promise<void>;
 
 export function bidi<Req, Res>(rpc: string, log: Logger, shutdown: AbortSignal, fn: BidiFn<Req, Res>): grpc.handleBidiStreamingCall<Req, Res> {
-  return (call) => {
-    const controller = callSignal(call as grpc.ServerDuplexStream<unknown, unknown>);
-    const stop = onShutdown(call, controller, shutdown);
-    Promise.resolve()
-      .then(() => fn(call, controller.signal))
-      .then(
-        () => {
-          if (!controller.signal.aborted) call.end();
-        },
-        (err: unknown) => {
-          if (!controller.signal.aborted) endWithError(call, toStatus(err, rpc, log));
-        },
-      )
-      .finally(() => {
-        shutdown.removeEventListener('abort', stop);
-        controller.abort();
-      });
-  };
+  return (call) => runStreaming(call as StreamingCall, rpc, log, shutdown, (signal) => fn(call, signal));
 }
 
 const MAX_BUFFERED_MESSAGES = 256;

@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Compression, decodeRecords } from '../../src/records.js';
 import { expectFailure, status } from '../helpers/expect.js';
+import { createStream, type RecordIdMsg, type Received } from '../helpers/streams.js';
 import { batch, rawRecords } from '../helpers/records.js';
 import { eventually, startTestServer, type TestServer } from '../helpers/server.js';
 
-interface RecordIdMsg {
-  shardId: string;
-  batchId: string;
-  batchIndex: number;
-}
-interface Received {
-  recordIds: RecordIdMsg[];
-  record: { compressionType: string; publishTime: { seconds: string; nanos: number }; batchSize: number; payload: Buffer };
-}
 
 let t: TestServer;
 beforeAll(async () => {
@@ -20,11 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.destroy());
 
-async function stream(name: string, shardCount = 1): Promise<string[]> {
-  await t.client.unary('CreateStream', { streamName: name, replicationFactor: 1, shardCount });
-  const { shards } = await t.client.unary<{ shards: Array<{ shardId: string }> }>('ListShards', { streamName: name });
-  return shards.map((s) => s.shardId);
-}
+const stream = (name: string, shardCount = 1) => createStream(t.client, name, shardCount);
 
 async function appendN(name: string, shardId: string, batches: number, prefix = 'b'): Promise<RecordIdMsg[]> {
   const ids: RecordIdMsg[] = [];

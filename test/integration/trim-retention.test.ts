@@ -1,14 +1,10 @@
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectFailure, status } from '../helpers/expect.js';
+import { createStream, type RecordIdMsg } from '../helpers/streams.js';
 import { batch, rawRecords } from '../helpers/records.js';
 import { eventually, startTestServer, type TestServer } from '../helpers/server.js';
 
-interface RecordIdMsg {
-  shardId: string;
-  batchId: string;
-  batchIndex: number;
-}
 
 let t: TestServer;
 beforeAll(async () => {
@@ -17,11 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.destroy());
 
-async function stream(name: string, shardCount = 1, backlogDuration = 0): Promise<string[]> {
-  await t.client.unary('CreateStream', { streamName: name, replicationFactor: 1, shardCount, backlogDuration });
-  const { shards } = await t.client.unary<{ shards: Array<{ shardId: string }> }>('ListShards', { streamName: name });
-  return shards.map((s) => s.shardId);
-}
+const stream = (name: string, shardCount = 1, backlogDuration = 0) => createStream(t.client, name, shardCount, { backlogDuration });
 
 async function appendN(name: string, shardId: string, n: number): Promise<RecordIdMsg[]> {
   const ids: RecordIdMsg[] = [];

@@ -1,0 +1,20 @@
+/** Message shapes and small steps shared by the integration tests. */
+import type { HStreamClient } from '../../src/client.js';
+
+export interface RecordIdMsg {
+  shardId: string;
+  batchId: string;
+  batchIndex: number;
+}
+
+export interface Received {
+  recordIds: RecordIdMsg[];
+  record: { compressionType: string; publishTime: { seconds: string; nanos: number }; batchSize: number; payload: Buffer };
+}
+
+/** Creates a stream and returns its shard ids in ListShards order. */
+export async function createStream(client: HStreamClient, name: string, shardCount = 1, extra: Record<string, unknown> = {}): Promise<string[]> {
+  await client.unary('CreateStream', { streamName: name, replicationFactor: 1, shardCount, ...extra });
+  const { shards } = await client.unary<{ shards: Array<{ shardId: string }> }>('ListShards', { streamName: name });
+  return shards.map((s) => s.shardId);
+}
