@@ -1,0 +1,130 @@
+/** The log store's contract, run against both backends (LevelDB on disk and in memory). */
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIRST_LSN, LogStore, LSN_BASE, StoreError } from '../../../storage/index.js';
+import { tempDir } from '../../helpers/server.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const backends = [
+  ['leveldb', () => {
+    const d = tempDir();
+    dirs.push(d);
+    return d;
+  }],
+  ['memory', () => undefined],
+] as const;
+
+const entry = (text: string, batchSize = 1) => ({ compression: 0, batchSize, payload: Buffer.from(text) });
+
+describe.each(backends)('LogStore on %s', (_name, location) => {
+  const open = (loc: string | undefined, segment = { maxBytes: 1 << 20, maxAgeMs: 3_600_000 }) =>
+    LogStore.open({ location: loc, sync: false, segment, maxQueuedBytes: 1 << 20 });
+
+  it('assigns consecutive LSNs from 2^32+1 and reads them back in order', async () => {
+    const store = await open(location());
+    await store.createLogs([7], []);
+    const results = await Promise.all(['a', 'b', 'c'].map((t) => store.append(7, entry(t))));
+    expect(results.map((r) => r.lsn)).toEqual([FIRST_LSN, FIRST_LSN + 1, FIRST_LSN + 2]);
+    const read = await store.read(7, 0, Infinity, 100, 1 << 20);
+    expect(read.map((b) => b.payload.toString())).toEqual(['a', 'b', 'c']);
+    expect(store.tail(7)).toBe(FIRST_LSN + 2);
+    await store.close();
+  });
+
+  it('bounds reads by batch count and bytes, but always returns at least one batch', async () => {
+    const store = await open(location());
+    await store.createLogs([1], []);
+    for (let i = 0; i < 10; i++) await store.append(1, entry('x'.repeat(100)));
+    expect(await store.read(1, 0, Infinity, 3, 1 << 20)).toHaveLength(3);
+    expect((await store.read(1, 0, Infinity, 100, 1)).length).toBeGreaterThanOrEqual(1);
+    await store.close();
+  });
+
+  it('rolls segments by size and finds the first batch at or after a time', async () => {
+    const store = await open(location(), { maxBytes: 64, maxAgeMs: 3_600_000 });
+    await store.createLogs([2], []);
+    const times: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      times.push((await store.append(2, entry(`payload-${i}-`.padEnd(40, '.')))).timeMs);
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    expect(store.segments(2).length).toBeGreaterThan(1);
+    expect(await store.findLsnByTime(2, times[5]!)).toBe(FIRST_LSN + 5);
+    expect(await store.findLsnByTime(2, 0)).toBe(FIRST_LSN);
+    expect(await store.findLsnByTime(2, times[7]! + 1000)).toBe(FIRST_LSN + 8);
+    await store.close();
+  });
+
+  it('trims a prefix, expires whole old segments, and keeps the tail', async () => {
+    const store = await open(location(), { maxBytes: 64, maxAgeMs: 3_600_000 });
+    await store.createLogs([3], []);
+    for (let i = 0; i < 6; i++) await store.append(3, entry(`e${i}`.padEnd(40, '.')));
+    await store.trim(3, FIRST_LSN + 1);
+    expect((await store.read(3, 0, Infinity, 100, 1 << 20)).map((b) => b.lsn)[0]).toBe(FIRST_LSN + 2);
+    await store.expire(3, Date.now() + 1000);
+    expect(await store.read(3, 0, Infinity, 100, 1 << 20)).toEqual([]);
+    expect(store.tail(3)).toBe(FIRST_LSN + 5);
+    expect((await store.append(3, entry('next'))).lsn).toBe(FIRST_LSN + 6);
+    await store.close();
+  });
+
+  it('wakes a waiter when data arrives and times out otherwise', async () => {
+    const store = await open(location());
+    await store.createLogs([4], []);
+    expect(await store.waitForAppend(4, LSN_BASE, 20)).toBe(false);
+    const waiting = store.waitForAppend(4, LSN_BASE, 5000);
+    await store.append(4, entry('x'));
+    expect(await waiting).toBe(true);
+    await store.close();
+  });
+
+  it('refuses appends to unknown or deleted logs and after close', async () => {
+    const store = await open(location());
+    await store.createLogs([5], []);
+    await expect(store.append(6, entry('x'))).rejects.toMatchObject({ code: 'STORE_SHARD_NOT_FOUND' });
+    await store.deleteLogs([5], []);
+    await expect(store.append(5, entry('x'))).rejects.toBeInstanceOf(StoreError);
+    await store.close();
+    await expect(store.append(5, entry('x'))).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+  });
+
+  it('finishes queued appends before close resolves', async () => {
+    const store = await open(location());
+    await store.createLogs([8], []);
+    const pending = Array.from({ length: 50 }, (_, i) => store.append(8, entry(`p${i}`)));
+    await store.close();
+    const results = await Promise.allSettled(pending);
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+  });
+});
+
+describe('LogStore on disk across reopen', () => {
+  it('recovers tails, trims and segments, and never reuses an LSN', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const opts = { location: dir, sync: false, segment: { maxBytes: 64, maxAgeMs: 3_600_000 }, maxQueuedBytes: 1 << 20 };
+    let store = await LogStore.open(opts);
+    await store.createLogs([9], []);
+    for (let i = 0; i < 5; i++) await store.append(9, entry(`r${i}`.padEnd(40, '.')));
+    await store.trim(9, FIRST_LSN + 4);
+    await store.close();
+    store = await LogStore.open(opts);
+    expect(store.tail(9)).toBe(FIRST_LSN + 4);
+    expect(await store.read(9, 0, Infinity, 100, 1 << 20)).toEqual([]);
+    expect((await store.append(9, entry('again'))).lsn).toBe(FIRST_LSN + 5);
+    await store.close();
+  });
+
+  it('refuses a data directory held by another open store (STORE_LOCKED)', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const opts = { location: dir, sync: false, segment: { maxBytes: 1 << 20, maxAgeMs: 1000 }, maxQueuedBytes: 1 << 20 };
+    const store = await LogStore.open(opts);
+    await expect(LogStore.open(opts)).rejects.toMatchObject({ code: 'STORE_LOCKED' });
+    await store.close();
+  });
+});
