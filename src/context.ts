@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import type { ShardReaders } from './core/shard-readers.js';
 import type { StatsRegistry } from './core/stats.js';
 import type { StreamCatalog } from './core/streams.js';
+import type { SubscriptionManager } from './core/subscriptions/manager.js';
 import type { ServerNode } from './server/messages.js';
 
 export interface ServerContext {
@@ -13,6 +14,7 @@ export interface ServerContext {
   store: LogStore;
   streams: StreamCatalog;
   readers: ShardReaders;
+  subscriptions: SubscriptionManager;
   stats: StatsRegistry;
   /** when this data directory first served; DescribeCluster reports uptime from it */
   clusterStartMs: number;

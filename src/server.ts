@@ -13,6 +13,7 @@ import { IdAllocator } from './core/ids.js';
 import { ShardReaders } from './core/shard-readers.js';
 import { StatsRegistry } from './core/stats.js';
 import { StreamCatalog } from './core/streams.js';
+import { SubscriptionManager } from './core/subscriptions/manager.js';
 import { createLogger, type Logger } from './log.js';
 import { hstreamApiDefinition } from './proto.js';
 import { buildRoutes, implementation } from './server/routes.js';
@@ -73,6 +74,9 @@ async function serve(config: Config, log: Logger, store: LogStore): Promise<Runn
   await streams.load();
   const readers = new ShardReaders(streams);
   await readers.load();
+  const subscriptions = new SubscriptionManager(streams, log);
+  streams.hasSubscriptions = (streamId) => subscriptions.hasSubscriptions(streamId);
+  await subscriptions.load();
   let clusterStartMs = await store.meta.get<number>('cluster/start');
   if (clusterStartMs === undefined) {
     clusterStartMs = Date.now();
@@ -93,6 +97,7 @@ async function serve(config: Config, log: Logger, store: LogStore): Promise<Runn
     store,
     streams,
     readers,
+    subscriptions,
     stats,
     clusterStartMs,
     self: () => ({
@@ -127,6 +132,8 @@ async function serve(config: Config, log: Logger, store: LogStore): Promise<Runn
           resolve();
         });
       });
+      // Committed subscription offsets must reach the store before it closes.
+      await subscriptions.close();
       await store.close();
       log.info('hstreamlite stopped');
       log.flush?.();

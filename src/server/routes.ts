@@ -10,6 +10,7 @@ import { clusterRoutes } from './cluster.handlers.js';
 import { readerRoutes } from './shard-reader.handlers.js';
 import { statsRoutes } from './stats.handlers.js';
 import { streamRoutes } from './stream.handlers.js';
+import { subscriptionRoutes } from './subscription.handlers.js';
 import { bidi, serverStream, unary, type BidiFn, type ServerStreamFn, type UnaryFn } from './wrap.js';
 
 // Parameter types are `never` so any concrete request type fits; each handler declares its own.
@@ -21,6 +22,7 @@ export function buildRoutes(ctx: ServerContext): RouteTable {
     ...clusterRoutes(ctx),
     ...streamRoutes(ctx),
     ...readerRoutes(ctx),
+    ...subscriptionRoutes(ctx),
     ...statsRoutes(ctx),
   };
 }
