@@ -1,0 +1,160 @@
+/**
+ * The subscription core without gRPC: an in-memory store, the stream
+ * catalogue and the manager, with consumers that record what they are sent.
+ */
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LogStore } from '../../storage/index.js';
+import { IdAllocator } from '../../src/core/ids.js';
+import { StatsRegistry } from '../../src/core/stats.js';
+import { StreamCatalog } from '../../src/core/streams.js';
+import type { DeliveredBatch } from '../../src/core/subscriptions/consumer.js';
+import { SubscriptionManager } from '../../src/core/subscriptions/manager.js';
+import { batch, rawRecords } from '../helpers/records.js';
+
+const log = pino({ level: 'silent' });
+let store: LogStore;
+let catalog: StreamCatalog;
+
+beforeEach(async () => {
+  store = await LogStore.open({ location: undefined, sync: false, segment: { maxBytes: 1 << 20, maxAgeMs: 3_600_000 }, maxQueuedBytes: 1 << 24 });
+  catalog = new StreamCatalog(store, await IdAllocator.load(store.meta), new StatsRegistry(), log);
+});
+
+afterEach(async () => {
+  await store.close();
+});
+
+async function manager(checkpointIntervalMs = 60_000): Promise<SubscriptionManager> {
+  const m = new SubscriptionManager(catalog, log, checkpointIntervalMs);
+  catalog.hasSubscriptions = (id) => m.hasSubscriptions(id);
+  await m.load();
+  return m;
+}
+
+function fakeConsumer(name: string) {
+  const controller = new AbortController();
+  const received: DeliveredBatch[] = [];
+  let waiter: (() => void) | undefined;
+  return {
+    received,
+    controller,
+    options: {
+      name,
+      uri: 'test',
+      userAgent: 'test',
+      signal: controller.signal,
+      deliver: (b: DeliveredBatch) => {
+        received.push(b);
+        waiter?.();
+        return Promise.resolve();
+      },
+      kick: () => controller.abort(),
+    },
+    async until(n: number): Promise<void> {
+      const deadline = Date.now() + 5000;
+      while (received.length < n) {
+        if (Date.now() > deadline) throw new Error(`${name}: ${received.length} of ${n} batches`);
+        await new Promise<void>((resolve) => {
+          waiter = resolve;
+          setTimeout(resolve, 50);
+        });
+      }
+    },
+  };
+}
+
+async function appendMany(shardId: number, n: number, perBatch = 1): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const b = batch(rawRecords(perBatch, `b${i}-`));
+    await catalog.append(shardId, { compression: 0, batchSize: b.batchSize, payload: b.payload });
+  }
+}
+
+const acksFor = (b: DeliveredBatch) =>
+  Array.from({ length: b.batchSize }, (_, i) => ({ shardId: String(b.shardId), batchId: String(b.lsn), batchIndex: b.indexes?.[i] ?? i }));
+
+describe('SubscriptionManager', () => {
+  it('close() persists committed offsets that the checkpoint timer has not written yet', async () => {
+    const m = await manager(60_000);
+    const stream = await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 0, shardCount: 1 });
+    const shardId = stream.shards[0]!.shardId;
+    await m.create({ subscriptionId: 'sub', streamName: 's', ackTimeoutSeconds: 60, maxUnackedRecords: 100, offset: 'EARLIEST' });
+    await appendMany(shardId, 5);
+    const c = fakeConsumer('c');
+    const { subscription } = m.attach('sub', c.options);
+    await c.until(5);
+    for (const b of c.received) subscription.ack(acksFor(b));
+    const last = c.received[4]!.lsn;
+    expect(await store.meta.get(`ckpt/sub/${shardId}`)).toBe(0);
+    await m.close();
+    expect(await store.meta.get(`ckpt/sub/${shardId}`)).toBe(last);
+
+    // a new manager on the same store starts from there
+    const again = await manager();
+    expect(again.offsets('sub')).toEqual([{ shardId, lsn: last }]);
+    await again.close();
+  });
+
+  it('a checkpoint pending at delete time does not bring the subscription back', async () => {
+    const m = await manager(20);
+    const stream = await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 0, shardCount: 1 });
+    const shardId = stream.shards[0]!.shardId;
+    await m.create({ subscriptionId: 'sub', streamName: 's', ackTimeoutSeconds: 60, maxUnackedRecords: 100, offset: 'EARLIEST' });
+    await appendMany(shardId, 3);
+    const c = fakeConsumer('c');
+    const { subscription } = m.attach('sub', c.options);
+    await c.until(3);
+    for (const b of c.received) subscription.ack(acksFor(b));
+    await m.delete('sub', true);
+    expect(c.controller.signal.aborted).toBe(true);
+    await new Promise((r) => setTimeout(r, 60));
+    await m.flush();
+    expect(await store.meta.list('ckpt/sub/')).toEqual([]);
+    expect(await store.meta.get('sub/sub')).toBeUndefined();
+    await m.close();
+  });
+
+  it('idle subscriptions cost no timers; a consumer adds one checker that goes away with it', async () => {
+    const m = await manager();
+    await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 0, shardCount: 4 });
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    const setIntervalSpy = vi.spyOn(globalThis, 'setInterval');
+    const clearIntervalSpy = vi.spyOn(globalThis, 'clearInterval');
+    try {
+      for (let i = 0; i < 500; i++) {
+        await m.create({ subscriptionId: `sub${i}`, streamName: 's', ackTimeoutSeconds: 60, maxUnackedRecords: 100, offset: 'LATEST' });
+      }
+      expect(setTimeoutSpy).not.toHaveBeenCalled();
+      expect(setIntervalSpy).not.toHaveBeenCalled();
+      const c = fakeConsumer('c');
+      m.attach('sub7', c.options);
+      expect(setIntervalSpy).toHaveBeenCalledTimes(1);
+      c.controller.abort();
+      expect(clearIntervalSpy).toHaveBeenCalledWith(setIntervalSpy.mock.results[0]!.value);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    await m.close();
+  });
+
+  it('subscriptions follow their stream by internal id, not by name', async () => {
+    const m = await manager();
+    const old = await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 0, shardCount: 1 });
+    await m.create({ subscriptionId: 'sub', streamName: 's', ackTimeoutSeconds: 60, maxUnackedRecords: 100, offset: 'EARLIEST' });
+    await appendMany(old.shards[0]!.shardId, 2);
+    await catalog.delete('s', { ignoreNonExist: false, force: true });
+    const fresh = await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 0, shardCount: 1 });
+    await appendMany(fresh.shards[0]!.shardId, 3);
+    const c = fakeConsumer('c');
+    m.attach('sub', c.options);
+    await c.until(2);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.received.map((b) => b.shardId)).toEqual([old.shards[0]!.shardId, old.shards[0]!.shardId]);
+    expect(m.list()[0]!.streamName).toBe('__deleted_stream__');
+    c.controller.abort();
+    await m.delete('sub', false);
+    expect(store.hasLog(old.shards[0]!.shardId)).toBe(false);
+    await m.close();
+  });
+});
