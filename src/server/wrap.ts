@@ -23,7 +23,22 @@ export function toStatus(err: unknown, rpc: string, log: Logger): Partial<grpc.S
   if (CLIENT_MISTAKES.has(e.grpcStatus)) log.debug({ rpc, code: e.grpcStatus, details: e.details }, 'request refused');
   else if (e.grpcStatus === grpc.status.RESOURCE_EXHAUSTED) log.warn({ rpc, details: e.details }, 'request refused');
   else log.error({ rpc, code: e.grpcStatus, err: e.cause ?? e }, 'request failed');
-  return { code: e.grpcStatus, details: e.details, metadata: new grpc.Metadata() };
+  const metadata = new grpc.Metadata();
+  // grpc-js percent-encodes grpc-message with encodeURI ({, ", space…). The gRPC spec asks only
+  // '%' and bytes outside 0x20–0x7E to be escaped, as upstream's C core does, and some clients
+  // (Erlang grpc) do not decode: they must see the JSON body as is. Status metadata is merged into
+  // the trailers last, so this value replaces the over-encoded one.
+  metadata.set('grpc-message', grpcMessage(e.details));
+  return { code: e.grpcStatus, details: e.details, metadata };
+}
+
+/** Percent-encodes only what the gRPC spec requires for grpc-message. */
+export function grpcMessage(text: string): string {
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 export type UnaryFn<Req, Res> = (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res;
