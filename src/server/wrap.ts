@@ -20,7 +20,9 @@ const CLIENT_MISTAKES = new Set<grpc.status>([
 
 export function toStatus(err: unknown, rpc: string, log: Logger): Partial<grpc.StatusObject> {
   const e = toHStreamError(err);
-  if (CLIENT_MISTAKES.has(e.grpcStatus)) log.debug({ rpc, code: e.grpcStatus, details: e.details }, 'request refused');
+  // UNAVAILABLE without a cause is a missing shard or stream (upstream's store NOTFOUND): the client's doing.
+  const clientSide = CLIENT_MISTAKES.has(e.grpcStatus) || (e.grpcStatus === grpc.status.UNAVAILABLE && e.cause === undefined);
+  if (clientSide) log.debug({ rpc, code: e.grpcStatus, details: e.details }, 'request refused');
   else if (e.grpcStatus === grpc.status.RESOURCE_EXHAUSTED) log.warn({ rpc, details: e.details }, 'request refused');
   else log.error({ rpc, code: e.grpcStatus, err: e.cause ?? e }, 'request failed');
   const metadata = new grpc.Metadata();
