@@ -157,4 +157,23 @@ describe('SubscriptionManager', () => {
     expect(store.hasLog(old.shards[0]!.shardId)).toBe(false);
     await m.close();
   });
+
+  it('at load, drops the logs of a force-deleted stream whose last subscription is gone (crash in between)', async () => {
+    const m = await manager();
+    const stream = await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 0, shardCount: 1 });
+    await m.create({ subscriptionId: 'sub', streamName: 's', ackTimeoutSeconds: 60, maxUnackedRecords: 100, offset: 'EARLIEST' });
+    await catalog.delete('s', { ignoreNonExist: false, force: true });
+    // the subscription's records go, but the process dies before the stream's logs are dropped
+    await store.meta.write([
+      { type: 'del', path: 'sub/sub' },
+      { type: 'del', path: `ckpt/sub/${stream.shards[0]!.shardId}` },
+    ]);
+    expect(store.hasLog(stream.shards[0]!.shardId)).toBe(true);
+    catalog = new StreamCatalog(store, await IdAllocator.load(store.meta), new StatsRegistry(), log);
+    await catalog.load();
+    const again = await manager();
+    expect(again.list()).toEqual([]);
+    expect(store.hasLog(stream.shards[0]!.shardId)).toBe(false);
+    await again.close();
+  });
 });

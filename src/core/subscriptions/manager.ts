@@ -93,6 +93,11 @@ export class SubscriptionManager {
       this.#subs.set(meta.subscriptionId, this.#make(meta, offsets));
       this.#ref(meta.streamId, +1);
     }
+    // A crash between deleting the last subscription of a force-deleted stream and dropping its logs leaves
+    // an archived stream nobody reads. NOTE: reads the catalogue's own records (stream/<id>), which have no list API.
+    for (const { value } of await this.store.meta.list<{ id: number; archived?: boolean }>('stream/')) {
+      if (value.archived && !this.hasSubscriptions(value.id)) await this.catalog.releaseArchived(value.id);
+    }
     this.log.debug({ subscriptions: this.#subs.size }, 'subscriptions loaded');
   }
 

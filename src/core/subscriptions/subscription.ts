@@ -107,7 +107,7 @@ export class Subscription {
   deleting = false;
 
   readonly #deps: SubscriptionDeps;
-  readonly #log: Logger;
+  #logger: Logger | undefined;
   readonly #assignment: ShardAssignment;
   readonly #consumers = new Map<string, Consumer>();
   readonly #pending = new DeadlineQueue<PendingDelivery>();
@@ -120,13 +120,17 @@ export class Subscription {
   constructor(meta: SubscriptionMeta, committed: ReadonlyMap<number, number>, deps: SubscriptionDeps) {
     this.meta = meta;
     this.#deps = deps;
-    this.#log = deps.log.child({ subscriptionId: meta.subscriptionId });
     this.ackTimeoutMs = (meta.ackTimeoutSeconds > 0 ? meta.ackTimeoutSeconds : DEFAULT_ACK_TIMEOUT_SECONDS) * 1000;
     this.maxUnacked = meta.maxUnackedRecords > 0 ? meta.maxUnackedRecords : DEFAULT_MAX_UNACKED_RECORDS;
     for (const [shardId, lsn] of committed) {
       this.shards.set(shardId, { shardId, window: new ShardAckWindow(lsn), next: lsn + 1, epoch: 0, owner: undefined, pump: undefined });
     }
     this.#assignment = new ShardAssignment([...this.shards.keys()]);
+  }
+
+  /** Created on first use: idle subscriptions should not each carry a child logger. */
+  get #log(): Logger {
+    return (this.#logger ??= this.#deps.log.child({ subscriptionId: this.meta.subscriptionId }));
   }
 
   get id(): string {
