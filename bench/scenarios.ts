@@ -1,0 +1,21 @@
+/**
+ * The scenario registry: every scenario the bench can run, in run order.
+ * To add a family (subscription fan-out, SQL, HTTP/autocannon, …) write
+ * bench/<family>.ts exporting `Scenario[]` (see bench/scenario.ts) and list
+ * it here; run.ts, the table and latest.json pick it up unchanged.
+ */
+import { appendScenarios } from './append.js';
+import { baselineScenarios } from './baselines.js';
+import { deliveryScenarios } from './delivery.js';
+import { lifecycleScenarios } from './lifecycle.js';
+import { readScenarios } from './read.js';
+import type { Scenario } from './scenario.js';
+
+export const SCENARIOS: readonly Scenario[] = [
+  ...baselineScenarios,
+  ...appendScenarios,
+  ...readScenarios,
+  ...deliveryScenarios,
+  ...lifecycleScenarios,
+  // TODO: sql (continuous query throughput), http (autocannon against src/http) once those land.
+];
