@@ -1,8 +1,12 @@
 /**
  * The one configuration schema: every option with its default, flag, env
- * variable and check. Precedence: defaults < env (HSTREAM_*) < flags.
+ * variable and check. Precedence: defaults < YAML file (--config) < env
+ * (HSTREAM_*) < flags.
  * Unknown flags and unsafe values are refused at start with a clear message.
  */
+
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 
 type Kind = 'string' | 'int' | 'bool';
 
@@ -35,6 +39,11 @@ export const DEFAULTS = Object.freeze({
   retentionCheckSeconds: 10,
   maxQueuedAppendBytes: 256 * 1024 * 1024,
   serverId: 1,
+  enableTls: false,
+  tlsCertPath: '',
+  tlsKeyPath: '',
+  tlsCaPath: '',
+  httpPort: -1,
 });
 
 type Widen<T> = T extends number ? number : T extends string ? string : T extends boolean ? boolean : T;
@@ -114,6 +123,22 @@ const SCHEMA: { [K in keyof Config]: OptionSpec<Config[K] extends number ? 'int'
     check: positive,
   },
   serverId: { kind: 'int', flag: 'server-id', env: 'HSTREAM_SERVER_ID', doc: 'node id reported to clients', check: positive },
+  enableTls: { kind: 'bool', flag: 'enable-tls', env: 'HSTREAM_ENABLE_TLS', doc: 'serve gRPC over TLS (clients use hstreams://)' },
+  tlsCertPath: { kind: 'string', flag: 'tls-cert-path', env: 'HSTREAM_TLS_CERT_PATH', doc: 'PEM certificate chain of the server (with --enable-tls)' },
+  tlsKeyPath: { kind: 'string', flag: 'tls-key-path', env: 'HSTREAM_TLS_KEY_PATH', doc: 'PEM private key of the server (with --enable-tls)' },
+  tlsCaPath: {
+    kind: 'string',
+    flag: 'tls-ca-path',
+    env: 'HSTREAM_TLS_CA_PATH',
+    doc: 'PEM CA bundle; when set, clients must present a certificate it signed',
+  },
+  httpPort: {
+    kind: 'int',
+    flag: 'http-port',
+    env: 'HSTREAM_HTTP_PORT',
+    doc: 'port of the HTTP endpoints (/healthz, /metrics, /v1 REST) on the gRPC host; -1 = off, 0 = any free port',
+    check: (v) => (v < -1 || v > 65535 ? 'must be -1 (off) or a port number' : undefined),
+  },
 };
 
 export class ConfigError extends Error {
@@ -131,13 +156,58 @@ function parseValue(kind: Kind, raw: string, where: string): string | number | b
   return Number(raw);
 }
 
-/** Builds the configuration from env and command-line flags, and checks it. */
+/** Reads a YAML config file: keys are option names in camelCase or as flags (`data-dir`). */
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${path} must be a mapping of options`);
+  return parsed as Record<string, unknown>;
+}
+
+/** The value of `--config FILE` / `--config=FILE`, or HSTREAM_CONFIG. */
+function configFileOf(argv: string[], env: NodeJS.ProcessEnv): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--config') return argv[i + 1];
+    if (argv[i]!.startsWith('--config=')) return argv[i]!.slice('--config='.length);
+  }
+  return env.HSTREAM_CONFIG || undefined;
+}
+
+/** Builds the configuration from a YAML file, env and command-line flags (in that precedence), and checks it. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = {}, overrides: Partial<Config> = {}): Config {
   const config: Config = { ...DEFAULTS };
   const set = (key: keyof Config, value: string | number | boolean) => {
     (config as Record<keyof Config, string | number | boolean>)[key] = value;
   };
   const keys = Object.keys(SCHEMA) as Array<keyof Config>;
+  const file = configFileOf(argv, env);
+  if (file !== undefined) {
+    const byName = new Map<string, keyof Config>();
+    for (const key of keys) {
+      byName.set(key, key);
+      byName.set(SCHEMA[key].flag, key);
+    }
+    for (const [name, value] of Object.entries(readConfigFile(file))) {
+      const key = byName.get(name);
+      if (!key) throw new ConfigError(`config file ${file}: unknown option "${name}"`);
+      const kind = SCHEMA[key].kind;
+      if (typeof value !== (kind === 'int' ? 'number' : kind === 'bool' ? 'boolean' : 'string') || (kind === 'int' && !Number.isInteger(value))) {
+        throw new ConfigError(`config file ${file}: "${name}" must be ${kind === 'int' ? 'a whole number' : kind === 'bool' ? 'true or false' : 'a string'}`);
+      }
+      set(key, value as string | number | boolean);
+    }
+  }
   for (const key of keys) {
     const spec = SCHEMA[key];
     const raw = env[spec.env];
@@ -149,6 +219,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = {}, override
     if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}" (see --help)`);
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (name === 'config') {
+      if (eq < 0) i++;
+      continue;
+    }
     const key = byFlag.get(name);
     if (!key) throw new ConfigError(`unknown option --${name} (see --help)`);
     const spec = SCHEMA[key];
@@ -165,6 +239,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = {}, override
     const reason = check?.(config[key]);
     if (reason) throw new ConfigError(`--${SCHEMA[key].flag} ${reason} (got ${String(config[key])})`);
   }
+  if (config.enableTls && (!config.tlsCertPath || !config.tlsKeyPath)) {
+    throw new ConfigError('--enable-tls needs --tls-cert-path and --tls-key-path');
+  }
   if (config.maxRecordSizeBytes + 1024 > config.maxMessageBytes) {
     throw new ConfigError('--max-record-size must be smaller than --max-message-size');
   }
@@ -178,6 +255,7 @@ export function helpText(): string {
     const value = spec.kind === 'bool' ? '' : ` <${spec.kind === 'int' ? 'n' : 'value'}>`;
     lines.push(`  --${spec.flag}${value}  [${spec.env}] = ${JSON.stringify(DEFAULTS[key])}`, `      ${spec.doc}`);
   }
+  lines.push('  --config <file>  [HSTREAM_CONFIG]', '      YAML file of options (camelCase or flag names); env and flags override it');
   lines.push('  --help  print this text');
   return lines.join('\n');
 }

@@ -3,17 +3,20 @@
  * serve HStreamApi over gRPC. `startServer` is the embeddable API (tests of
  * other projects start us in-process); main.ts wraps it for the command line.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { LogStore } from '../storage/index.js';
-import { DEFAULTS, loadConfig, type Config } from './config.js';
+import { ConfigError, DEFAULTS, loadConfig, type Config } from './config.js';
 import type { ServerContext } from './context.js';
 import { IdAllocator } from './core/ids.js';
+import { Metrics } from './core/metrics.js';
 import { ShardReaders } from './core/shard-readers.js';
 import { StatsRegistry } from './core/stats.js';
 import { StreamCatalog } from './core/streams.js';
 import { SubscriptionManager } from './core/subscriptions/manager.js';
+import { startHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import { hstreamApiDefinition } from './proto.js';
 import { buildRoutes, implementation } from './server/routes.js';
@@ -30,6 +33,8 @@ export interface RunningServer {
   port: number;
   /** "hstream://host:port", what official clients take as their service URL */
   url: string;
+  /** port of the HTTP endpoints, when --http-port was given */
+  httpPort?: number;
   /** "host:port" for grpc-js clients */
   address: string;
   context: ServerContext;
@@ -37,10 +42,28 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function bind(server: grpc.Server, address: string): Promise<number> {
+function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
   });
+}
+
+/** TLS from upstream's flags; with a CA, clients must present a certificate it signed. */
+function serverCredentials(config: Config): grpc.ServerCredentials {
+  if (!config.enableTls) return grpc.ServerCredentials.createInsecure();
+  const read = (path: string, what: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfigError(`cannot read the TLS ${what} ${path}: ${(err as Error).message}`);
+    }
+  };
+  const ca = config.tlsCaPath ? read(config.tlsCaPath, 'CA bundle') : null;
+  return grpc.ServerCredentials.createSsl(
+    ca,
+    [{ cert_chain: read(config.tlsCertPath, 'certificate'), private_key: read(config.tlsKeyPath, 'key') }],
+    ca !== null,
+  );
 }
 
 /** Starts a node. Defaults: 127.0.0.1:6570, data in ./data; pass `port: 0` and `inMemory: true` for tests. */
@@ -48,6 +71,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const { logger, ...overrides } = options;
   const config = loadConfig([], {}, overrides);
   const log = logger ?? createLogger(options.logLevel ?? (options.port === 0 ? 'silent' : DEFAULTS.logLevel));
+  // Read certificates before touching the store: a bad path is refused at once.
+  const credentials = serverCredentials(config);
   let location: string | undefined;
   if (!config.inMemory) {
     location = resolve(config.dataDir);
@@ -60,14 +85,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     maxQueuedBytes: config.maxQueuedAppendBytes,
   });
   try {
-    return await serve(config, log, store);
+    return await serve(config, log, store, credentials);
   } catch (err) {
     await store.close();
     throw err;
   }
 }
 
-async function serve(config: Config, log: Logger, store: LogStore): Promise<RunningServer> {
+async function serve(config: Config, log: Logger, store: LogStore, credentials: grpc.ServerCredentials): Promise<RunningServer> {
   const stats = new StatsRegistry();
   const ids = await IdAllocator.load(store.meta);
   const streams = new StreamCatalog(store, ids, stats, log);
@@ -91,6 +116,7 @@ async function serve(config: Config, log: Logger, store: LogStore): Promise<Runn
   const advertisedHost = config.advertisedHost || (config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host);
   const shutdown = new AbortController();
   const ctx: ServerContext = {
+    metrics: new Metrics(),
     shutdown: shutdown.signal,
     config,
     log,
@@ -109,10 +135,20 @@ async function serve(config: Config, log: Logger, store: LogStore): Promise<Runn
   };
   server.addService(hstreamApiDefinition(), implementation(ctx, buildRoutes(ctx)));
   const hostPart = config.host.includes(':') ? `[${config.host}]` : config.host;
-  boundPort = await bind(server, `${hostPart}:${config.port}`);
+  boundPort = await bind(server, `${hostPart}:${config.port}`, credentials);
+  let http: Server | undefined;
+  let httpPort: number | undefined;
+  if (config.httpPort >= 0) {
+    try {
+      ({ server: http, port: httpPort } = await startHttpServer(ctx, config.host, config.httpPort));
+    } catch (err) {
+      server.forceShutdown();
+      throw err;
+    }
+  }
   streams.startRetention(config.retentionCheckSeconds * 1000);
   log.info(
-    { host: config.host, port: boundPort, dataDir: config.inMemory ? null : config.dataDir, fsync: config.fsync },
+    { host: config.host, port: boundPort, httpPort, tls: config.enableTls, dataDir: config.inMemory ? null : config.dataDir, fsync: config.fsync },
     'hstreamlite serving',
   );
 
@@ -121,6 +157,8 @@ async function serve(config: Config, log: Logger, store: LogStore): Promise<Runn
     closing ??= (async () => {
       streams.stopRetention();
       shutdown.abort();
+      http?.closeAllConnections();
+      http?.close();
       // Stop taking new calls; give open calls a moment, then end streams that would wait forever.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -147,7 +185,8 @@ async function serve(config: Config, log: Logger, store: LogStore): Promise<Runn
   return {
     host: connectHost,
     port: boundPort,
-    url: `hstream://${connectHostPart}:${boundPort}`,
+    url: `${config.enableTls ? 'hstreams' : 'hstream'}://${connectHostPart}:${boundPort}`,
+    httpPort,
     address: `${connectHostPart}:${boundPort}`,
     context: ctx,
     close,

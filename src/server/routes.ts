@@ -32,16 +32,16 @@ export function implementation(ctx: ServerContext, routes: RouteTable): grpc.Unt
   const impl: grpc.UntypedServiceImplementation = {};
   for (const [name, method] of Object.entries(hstreamApiDefinition())) {
     const route = routes[name];
-    const log = ctx.log;
+    const env = { log: ctx.log, metrics: ctx.metrics, shutdown: ctx.shutdown };
     if (method.requestStream && method.responseStream) {
-      impl[name] = bidi(name, log, ctx.shutdown, (route ?? missing(name)) as BidiFn<unknown, unknown>);
+      impl[name] = bidi(name, env, (route ?? missing(name)) as BidiFn<unknown, unknown>);
     } else if (method.responseStream) {
-      impl[name] = serverStream(name, log, ctx.shutdown, (route ?? missing(name)) as ServerStreamFn<unknown, unknown>);
+      impl[name] = serverStream(name, env, (route ?? missing(name)) as ServerStreamFn<unknown, unknown>);
     } else if (method.requestStream) {
       impl[name] = (_call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
         callback({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented by hstreamlite` });
     } else {
-      impl[name] = unary(name, log, (route ?? missing(name)) as UnaryFn<unknown, unknown>);
+      impl[name] = unary(name, env, (route ?? missing(name)) as UnaryFn<unknown, unknown>);
     }
   }
   return impl;

@@ -6,7 +6,15 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { Metrics } from '../core/metrics.js';
 import { toHStreamError } from '../errors.js';
+
+/** What every wrapped call reports to: the log, the metrics, and the server's shutdown signal. */
+export interface CallEnv {
+  log: Logger;
+  metrics: Metrics;
+  shutdown: AbortSignal;
+}
 
 const CLIENT_MISTAKES = new Set<grpc.status>([
   grpc.status.INVALID_ARGUMENT,
@@ -45,8 +53,9 @@ export function grpcMessage(text: string): string {
 
 export type UnaryFn<Req, Res> = (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res;
 
-export function unary<Req, Res>(rpc: string, log: Logger, fn: UnaryFn<Req, Res>): grpc.handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(rpc: string, env: CallEnv, fn: UnaryFn<Req, Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
+    const started = performance.now();
     let result: Promise<Res>;
     try {
       result = Promise.resolve(fn(call.request, call));
@@ -54,8 +63,15 @@ export function unary<Req, Res>(rpc: string, log: Logger, fn: UnaryFn<Req, Res>)
       result = Promise.reject(err);
     }
     result.then(
-      (res) => callback(null, res),
-      (err: unknown) => callback(toStatus(err, rpc, log) as grpc.ServiceError),
+      (res) => {
+        env.metrics.recordCall(rpc, grpc.status.OK, performance.now() - started);
+        callback(null, res);
+      },
+      (err: unknown) => {
+        const status = toStatus(err, rpc, env.log);
+        env.metrics.recordCall(rpc, status.code ?? grpc.status.UNKNOWN, performance.now() - started);
+        callback(status as grpc.ServiceError);
+      },
     );
   };
 }
@@ -103,35 +119,39 @@ function onShutdown(call: { emit(event: 'error', err: unknown): boolean }, contr
 type StreamingCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
 
 /** Runs a streaming handler: ends the call OK when it returns, with its status when it throws, quietly when cancelled. */
-function runStreaming(call: StreamingCall, rpc: string, log: Logger, shutdown: AbortSignal, body: (signal: AbortSignal) => Promise<void>): void {
+function runStreaming(call: StreamingCall, rpc: string, env: CallEnv, body: (signal: AbortSignal) => Promise<void>): void {
+  const started = performance.now();
   const controller = callSignal(call);
-  const stop = onShutdown(call, controller, shutdown);
+  const stop = onShutdown(call, controller, env.shutdown);
   Promise.resolve()
     .then(() => body(controller.signal))
     .then(
       () => {
+        env.metrics.recordCall(rpc, controller.signal.aborted ? grpc.status.CANCELLED : grpc.status.OK, performance.now() - started);
         if (!controller.signal.aborted) call.end();
       },
       (err: unknown) => {
-        if (!controller.signal.aborted) endWithError(call, toStatus(err, rpc, log));
+        const status = toStatus(err, rpc, env.log);
+        env.metrics.recordCall(rpc, status.code ?? grpc.status.UNKNOWN, performance.now() - started);
+        if (!controller.signal.aborted) endWithError(call, status);
       },
     )
     .finally(() => {
-      shutdown.removeEventListener('abort', stop);
+      env.shutdown.removeEventListener('abort', stop);
       controller.abort();
     });
 }
 
 export type ServerStreamFn<Req, Res> = (req: Req, call: grpc.ServerWritableStream<Req, Res>, signal: AbortSignal) => Promise<void>;
 
-export function serverStream<Req, Res>(rpc: string, log: Logger, shutdown: AbortSignal, fn: ServerStreamFn<Req, Res>): grpc.handleServerStreamingCall<Req, Res> {
-  return (call) => runStreaming(call as StreamingCall, rpc, log, shutdown, (signal) => fn(call.request, call, signal));
+export function serverStream<Req, Res>(rpc: string, env: CallEnv, fn: ServerStreamFn<Req, Res>): grpc.handleServerStreamingCall<Req, Res> {
+  return (call) => runStreaming(call as StreamingCall, rpc, env, (signal) => fn(call.request, call, signal));
 }
 
 export type BidiFn<Req, Res> = (call: grpc.ServerDuplexStream<Req, Res>, signal: AbortSignal) => Promise<void>;
 
-export function bidi<Req, Res>(rpc: string, log: Logger, shutdown: AbortSignal, fn: BidiFn<Req, Res>): grpc.handleBidiStreamingCall<Req, Res> {
-  return (call) => runStreaming(call as StreamingCall, rpc, log, shutdown, (signal) => fn(call, signal));
+export function bidi<Req, Res>(rpc: string, env: CallEnv, fn: BidiFn<Req, Res>): grpc.handleBidiStreamingCall<Req, Res> {
+  return (call) => runStreaming(call as StreamingCall, rpc, env, (signal) => fn(call, signal));
 }
 
 const MAX_BUFFERED_MESSAGES = 256;

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/server.js';
 import { ConfigError, DEFAULTS, helpText, loadConfig } from '../../src/config.js';
 
 describe('configuration', () => {
@@ -36,5 +39,38 @@ describe('configuration', () => {
       expect(help).toContain(flag);
     }
     expect(Object.isFrozen(DEFAULTS)).toBe(true);
+  });
+});
+
+describe('configuration file', () => {
+  const dir = tempDir();
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('is overridden by env, which is overridden by flags', () => {
+    const path = file('a.yaml', 'port: 7001\ndata-dir: /from-file\nfsync: true\nlogLevel: warn\n');
+    expect(loadConfig(['--config', path])).toMatchObject({ port: 7001, dataDir: '/from-file', fsync: true, logLevel: 'warn' });
+    expect(loadConfig([`--config=${path}`], { HSTREAM_PORT: '7002' })).toMatchObject({ port: 7002, dataDir: '/from-file' });
+    expect(loadConfig(['--config', path, '--port', '7003'], { HSTREAM_PORT: '7002' }).port).toBe(7003);
+    expect(loadConfig([], { HSTREAM_CONFIG: path }).port).toBe(7001);
+  });
+
+  it.each([
+    ['unknown keys', 'colour: blue\n', /unknown option "colour"/],
+    ['wrong types', 'port: "6570"\n', /whole number/],
+    ['unsafe values', 'port: 99999\n', /port/],
+    ['a non-mapping', '- a\n- b\n', /mapping/],
+    ['broken YAML', 'port: [1\n', /not valid YAML/],
+  ])('refuses %s', (_what, text, message) => {
+    expect(() => loadConfig(['--config', file(`${_what}.yaml`, text)])).toThrow(message);
+  });
+
+  it('refuses a missing file and TLS without a key', () => {
+    expect(() => loadConfig(['--config', join(dir, 'missing.yaml')])).toThrow(/cannot read config file/);
+    expect(() => loadConfig(['--enable-tls', '--tls-cert-path', '/c.pem'])).toThrow(/--tls-key-path/);
   });
 });
