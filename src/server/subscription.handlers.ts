@@ -121,7 +121,11 @@ export function subscriptionRoutes(ctx: ServerContext): RouteTable {
         uri: firstValue(metadata, 'x-forwarded-for')?.split(',')[0]!.trim() || call.getPeer(),
         userAgent: firstValue(metadata, 'proxy-agent') ?? firstValue(metadata, 'user-agent') ?? '',
         signal: stop,
-        deliver: (batch) => send(call, { receivedRecords: toDeliveredRecord(batch) }, stop),
+        deliver: (batch) => {
+          const drained = send(call, { receivedRecords: toDeliveredRecord(batch) }, stop);
+          // write() returned false: hold further pushes until the transport drains
+          return call.writableNeedDrain ? drained : undefined;
+        },
         kick: (err) => {
           kickedWith = err;
           kick.abort();

@@ -170,4 +170,23 @@ describe('leaving consumers', () => {
     });
     await Promise.all(consumers.map((c) => c.close()));
   });
+
+  it('a consumer that stops reading (still connected) loses its shards after the ack timeout; another consumer gets everything', async () => {
+    const shards = await createStream(t.client, 'gr_i', 2);
+    await createSubscription(t.client, 'gr_sub_i', 'gr_i', { ackTimeoutSeconds: 1, maxUnackedRecords: 40 });
+    const stuck = new TestConsumer(t.client, 'gr_sub_i', 'stuck');
+    stuck.call.pause();
+    await eventually(async () => (await consumerCount('gr_sub_i')) === 1);
+    const ids: string[] = [];
+    // 64 KiB records: a few fill the stuck consumer's transport
+    for (const shard of shards) ids.push(...(await appendBatches(t.client, 'gr_i', shard, 20, 1, { payloadBytes: 64 * 1024 })));
+    const worker = new TestConsumer(t.client, 'gr_sub_i', 'worker');
+    await worker.until(() => ids.every((id) => worker.counts.has(id)), 8000, 'every record');
+    // reading again, the stuck consumer takes part again: the next records are shared out
+    stuck.call.resume();
+    const more: string[] = [];
+    for (const shard of shards) more.push(...(await appendBatches(t.client, 'gr_i', shard, 5, 1, { prefix: 'more' })));
+    await eventually(() => more.every((id) => worker.counts.has(id) || stuck.counts.has(id)), 8000);
+    await Promise.all([stuck.close(), worker.close()]);
+  });
 });

@@ -21,8 +21,12 @@ export interface DeliveredBatch {
   indexes?: number[];
 }
 
-/** Writes one message now; resolves (never rejects) when the transport has room again or the call ended. */
-export type DeliverFn = (batch: DeliveredBatch) => Promise<void>;
+/**
+ * Writes one message now. Returns undefined when the transport can take more
+ * at once, else a promise that resolves (never rejects) when it has drained
+ * or the call ended.
+ */
+export type DeliverFn = (batch: DeliveredBatch) => Promise<void> | undefined;
 
 export interface ConsumerOptions {
   name: string;
@@ -40,8 +44,12 @@ export class Consumer {
   readonly uri: string;
   readonly userAgent: string;
   readonly signal: AbortSignal;
+  /** called each time the transport drains after having been full */
+  onUnblocked: (() => void) | undefined;
   /** resolves when the transport drained after the last write that filled it */
   #gate: Promise<void> | undefined;
+  /** when the transport became full (undefined while it takes more) */
+  #blockedSinceMs: number | undefined;
   readonly #deliver: DeliverFn;
   readonly #kick: (err: HStreamError) => void;
 
@@ -58,29 +66,43 @@ export class Consumer {
     return this.signal.aborted;
   }
 
+  /** How long the transport has been full without draining (0 when it takes more). */
+  blockedForMs(nowMs: number): number {
+    return this.#blockedSinceMs === undefined ? 0 : nowMs - this.#blockedSinceMs;
+  }
+
   /** Resolves once the transport can take another message (or the consumer is gone). */
   async ready(): Promise<void> {
-    while (this.#gate !== undefined && !this.signal.aborted) {
-      const gate = this.#gate;
-      await gate;
-      if (this.#gate === gate) this.#gate = undefined;
-    }
+    while (this.#gate !== undefined && !this.signal.aborted) await this.#gate;
   }
 
   /**
    * Waits for room, then writes the batch. Returns true once written, false
-   * when the consumer went away first. Does not wait for the write to drain:
-   * the next push (or ready()) does.
+   * when the consumer went away (or `cancel` fired) first. Does not wait for
+   * the write to drain: the next push (or ready()) does.
    */
-  async push(batch: DeliveredBatch): Promise<boolean> {
-    await this.ready();
-    if (this.signal.aborted) return false;
+  async push(batch: DeliveredBatch, cancel?: AbortSignal): Promise<boolean> {
+    if (this.#gate !== undefined) await this.ready();
+    if (this.signal.aborted || cancel?.aborted) return false;
+    let drained: Promise<void> | undefined;
     try {
-      this.#gate = this.#deliver(batch);
+      drained = this.#deliver(batch);
     } catch {
       return false;
     }
+    if (drained) this.#block(drained);
     return true;
+  }
+
+  #block(drained: Promise<void>): void {
+    this.#gate = drained;
+    this.#blockedSinceMs ??= Date.now();
+    void drained.then(() => {
+      if (this.#gate !== drained) return;
+      this.#gate = undefined;
+      this.#blockedSinceMs = undefined;
+      this.onUnblocked?.();
+    });
   }
 
   kick(err: HStreamError): void {

@@ -110,6 +110,8 @@ export class Subscription {
   #logger: Logger | undefined;
   readonly #assignment: ShardAssignment;
   readonly #consumers = new Map<string, Consumer>();
+  /** attached consumers whose transport stayed full for a whole ack timeout: they own no shards until it drains */
+  readonly #benched = new Set<Consumer>();
   readonly #pending = new DeadlineQueue<PendingDelivery>();
   readonly #roomWaiters = new Set<() => void>();
   #unacked = 0;
@@ -171,6 +173,7 @@ export class Subscription {
       throw alreadyExists(ErrorCode.InternalError, 'ConsumerExists', { extra: options.name });
     }
     const consumer = new Consumer(options);
+    consumer.onUnblocked = () => this.#unbench(consumer);
     this.#consumers.set(consumer.name, consumer);
     if (this.#checker === undefined) {
       this.#checker = setInterval(() => this.#tick(), REDELIVERY_CHECK_INTERVAL_MS);
@@ -192,7 +195,20 @@ export class Subscription {
   detach(consumer: Consumer): void {
     if (this.#consumers.get(consumer.name) !== consumer) return;
     this.#consumers.delete(consumer.name);
+    this.#benched.delete(consumer);
     if (this.#stopped) return;
+    this.#release(consumer);
+    if (this.#consumers.size === 0) {
+      clearInterval(this.#checker);
+      this.#checker = undefined;
+      this.#pending.clear();
+    }
+    this.#log.debug({ consumer: consumer.name }, 'consumer detached');
+    this.#wakeRoom();
+  }
+
+  /** Takes every shard away from a consumer and gets what it held unacked to the new owners now. */
+  #release(consumer: Consumer): void {
     const moves = this.#assignment.leave(consumer.name);
     for (const move of moves) {
       const shard = this.shards.get(move.shardId)!;
@@ -205,13 +221,32 @@ export class Subscription {
       entry.dead = true;
       this.#pending.pushUrgent({ ...entry, dead: false, consumer: undefined, dueMs: 0 });
     }
-    if (this.#consumers.size === 0) {
-      clearInterval(this.#checker);
-      this.#checker = undefined;
-      this.#pending.clear();
+  }
+
+  /**
+   * A consumer that has not taken a single message for a whole ack timeout
+   * (connected, but not reading) is benched while another consumer is
+   * healthy: its shards and unacked records go to the others, and it gets
+   * shards again once its transport drains.
+   */
+  #benchStalled(nowMs: number): void {
+    if (this.#consumers.size < 2) return;
+    const stalled = (c: Consumer) => c.blockedForMs(nowMs) >= this.ackTimeoutMs;
+    for (const consumer of this.#consumers.values()) {
+      if (this.#benched.has(consumer) || !stalled(consumer) || this.#assignment.shardsOf(consumer.name).length === 0) continue;
+      const healthy = [...this.#consumers.values()].some((c) => c !== consumer && !this.#benched.has(c) && !stalled(c));
+      if (!healthy) return;
+      this.#log.warn({ consumer: consumer.name, blockedMs: consumer.blockedForMs(nowMs) }, 'consumer stopped reading; its shards go to others');
+      this.#benched.add(consumer);
+      this.#release(consumer);
+      this.#wakeRoom();
     }
-    this.#log.debug({ consumer: consumer.name }, 'consumer detached');
-    this.#wakeRoom();
+  }
+
+  #unbench(consumer: Consumer): void {
+    if (!this.#benched.delete(consumer) || this.#stopped || this.#consumers.get(consumer.name) !== consumer) return;
+    this.#log.info({ consumer: consumer.name }, 'consumer reads again; it takes shards again');
+    this.#applyMoves(this.#assignment.join(consumer.name));
   }
 
   /** Ends every consumer's call with `err` (force delete). */
@@ -336,7 +371,7 @@ export class Subscription {
         shard.next = batch.lsn + 1;
         if (!shard.window.track(batch.lsn, batch.batchSize)) continue;
         this.#unacked += batch.batchSize;
-        const written = await owner.push(batch);
+        const written = await owner.push(batch, signal);
         this.#delivered(shard, epoch, batch.lsn, written ? owner : undefined);
       }
     }
@@ -373,7 +408,9 @@ export class Subscription {
   // ---------------------------------------------------------------- redelivery
 
   #tick(): void {
-    if (this.#checking || this.#stopped) return;
+    if (this.#stopped) return;
+    this.#benchStalled(Date.now());
+    if (this.#checking) return;
     this.#checking = true;
     this.#redeliverDue()
       .catch((err: unknown) => this.#log.error({ err }, 'redelivery check failed'))
