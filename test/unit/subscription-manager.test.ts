@@ -131,6 +131,7 @@ describe('SubscriptionManager', () => {
       m.attach('sub7', c.options);
       expect(setIntervalSpy).toHaveBeenCalledTimes(1);
       c.controller.abort();
+      await new Promise((r) => setImmediate(r));
       expect(clearIntervalSpy).toHaveBeenCalledWith(setIntervalSpy.mock.results[0]!.value);
     } finally {
       vi.restoreAllMocks();
@@ -153,6 +154,7 @@ describe('SubscriptionManager', () => {
     expect(c.received.map((b) => b.shardId)).toEqual([old.shards[0]!.shardId, old.shards[0]!.shardId]);
     expect(m.list()[0]!.streamName).toBe('__deleted_stream__');
     c.controller.abort();
+    await new Promise((r) => setImmediate(r));
     await m.delete('sub', false);
     expect(store.hasLog(old.shards[0]!.shardId)).toBe(false);
     await m.close();
@@ -175,5 +177,33 @@ describe('SubscriptionManager', () => {
     expect(again.list()).toEqual([]);
     expect(store.hasLog(stream.shards[0]!.shardId)).toBe(false);
     await again.close();
+  });
+
+  it('acks a call received before it ended still count (the consumer is detached a turn later)', async () => {
+    const m = await manager();
+    const stream = await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 0, shardCount: 1 });
+    await m.create({ subscriptionId: 'sub', streamName: 's', ackTimeoutSeconds: 60, maxUnackedRecords: 100, offset: 'EARLIEST' });
+    await appendMany(stream.shards[0]!.shardId, 3);
+    const c = fakeConsumer('c');
+    const { subscription } = m.attach('sub', c.options);
+    await c.until(3);
+    c.controller.abort();
+    await Promise.resolve();
+    for (const b of c.received) subscription.ack(acksFor(b));
+    await new Promise((r) => setImmediate(r));
+    expect(subscription.consumerCount).toBe(0);
+    expect(m.offsets('sub')[0]!.lsn).toBe(c.received[2]!.lsn);
+    await m.close();
+  });
+
+  it('a second delete while one is under way is ABORTED', async () => {
+    const m = await manager();
+    await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 0, shardCount: 1 });
+    await m.create({ subscriptionId: 'sub', streamName: 's', ackTimeoutSeconds: 60, maxUnackedRecords: 100, offset: 'EARLIEST' });
+    const first = m.delete('sub', true);
+    await expect(m.delete('sub', true)).rejects.toMatchObject({ grpcStatus: 10, errorCode: 0, message: 'SubscriptionIsDeleting' });
+    await first;
+    expect(m.exists('sub')).toBe(false);
+    await m.close();
   });
 });

@@ -181,8 +181,11 @@ export class Subscription {
     }
     this.#applyMoves(this.#assignment.join(consumer.name));
     this.#log.debug({ consumer: consumer.name, shards: this.#assignment.shardsOf(consumer.name) }, 'consumer attached');
-    if (consumer.signal.aborted) this.detach(consumer);
-    else consumer.signal.addEventListener('abort', () => this.detach(consumer), { once: true });
+    // The edge detaches when its call ends; this is the fallback. It waits a turn so acks the call
+    // already received are applied first (detaching rewinds the shards, and later acks would be lost).
+    const fallback = () => setImmediate(() => this.detach(consumer));
+    if (consumer.signal.aborted) fallback();
+    else consumer.signal.addEventListener('abort', fallback, { once: true });
     return consumer;
   }
 
