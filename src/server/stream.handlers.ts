@@ -40,6 +40,19 @@ export function batchedRecordSize(rec: BatchedRecord, compression: number): numb
   return size;
 }
 
+/**
+ * Most records a batch can claim. Every record takes at least 2 bytes in a
+ * BatchHStreamRecords (field tag and length), so an uncompressed payload of n
+ * bytes holds at most n/2 of them; a compressed one may claim no more than the
+ * largest uncompressed batch we accept. The bound matters because the reply
+ * (and every read) carries one RecordId per claimed record: a 30-byte Append
+ * claiming 2^32-1 records used to make the server build 4 billion RecordIds
+ * until it ran out of memory (test/reliability, hostile input).
+ */
+export function maxRecordsInBatch(payloadBytes: number, compression: number, maxRecordSizeBytes: number): number {
+  return Math.floor((compression === Compression.None ? payloadBytes : maxRecordSizeBytes) / 2);
+}
+
 export function streamRoutes(ctx: ServerContext): RouteTable {
   const { streams, stats, config } = ctx;
 
@@ -108,6 +121,12 @@ export function streamRoutes(ctx: ServerContext): RouteTable {
       const size = batchedRecordSize(rec, compression);
       if (size > config.maxRecordSizeBytes) {
         throw invalidArgument(ErrorCode.StreamInvalidRecordSize, 'Record size exceeds the maximum size limit', { extra: size });
+      }
+      const maxRecords = maxRecordsInBatch(rec.payload.length, compression, config.maxRecordSizeBytes);
+      if (rec.batchSize > maxRecords) {
+        throw invalidArgument(ErrorCode.InternalError, 'InvalidBatchSize', {
+          extra: `batchSize ${rec.batchSize} is more records than the payload can hold (at most ${maxRecords})`,
+        });
       }
       const shardId = parseId(req.shardId);
       const statName = streams.shard(shardId)?.stream.name ?? req.streamName;
