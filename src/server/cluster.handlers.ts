@@ -2,6 +2,7 @@
 import type { ServerContext } from '../context.js';
 import { ErrorCode, invalidArgument, notFound } from '../errors.js';
 import type { RouteTable } from './routes.js';
+import { quoted } from './validate.js';
 
 export const PROTOCOL_VERSION = '0.1.0';
 
@@ -29,7 +30,7 @@ export function clusterRoutes(ctx: ServerContext): RouteTable {
       }
       if (req.resType === 'ResView') {
         // No views exist until continuous queries land. Upstream's ViewNotFound carries QueryNotFound's code.
-        throw notFound(ErrorCode.QueryNotFound, 'ViewNotFound', { extra: req.resId });
+        throw notFound(ErrorCode.QueryNotFound, 'ViewNotFound', { extra: quoted(req.resId) });
       }
       return ctx.self();
     },

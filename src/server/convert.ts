@@ -5,7 +5,7 @@ import type { StreamInfo } from '../core/streams.js';
 import { conflictShardReaderOffset, ErrorCode, invalidArgument, invalidShardOffset } from '../errors.js';
 import { compressionName } from '../records.js';
 import type { ReceivedRecord, RecordId, ShardOffset, Stream, StreamOffset, Timestamp } from './messages.js';
-import { parseId } from './validate.js';
+import { parseId, quoted } from './validate.js';
 
 export function timestamp(ms: number): Timestamp {
   return { seconds: String(Math.floor(ms / 1000)), nanos: Math.round((ms % 1000) * 1e6) };
@@ -89,7 +89,7 @@ export function parseRecordIdText(text: string): { shardId: number; lsn: number;
   const m = /^(\d+)-(\d+)-(\d+)$/.exec(text);
   const parsed = m ? { shardId: parseId(m[1]), lsn: parseId(m[2]), index: parseId(m[3]) } : undefined;
   if (!parsed || parsed.shardId < 0 || parsed.lsn < 0 || parsed.index < 0) {
-    throw invalidArgument(ErrorCode.StreamInvalidRecordId, 'InvalidRecordId', { extra: text });
+    throw invalidArgument(ErrorCode.StreamInvalidRecordId, 'InvalidRecordId', { extra: quoted(text) });
   }
   return parsed;
 }

@@ -89,7 +89,8 @@ export function readerRoutes(ctx: ServerContext): RouteTable {
     },
 
     ReadShard: async (req: { readerId: string; maxRecords: number }) => {
-      const batches = await readers.read(req.readerId, req.maxRecords);
+      // validated like every other reader id: an unknown id is echoed in the error, so its length must be bounded
+      const batches = await readers.read(validateName('reader', req.readerId), req.maxRecords);
       return { receivedRecords: batches.map(toReceivedRecord) };
     },
 

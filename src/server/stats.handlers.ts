@@ -3,6 +3,7 @@ import type { ServerContext } from '../context.js';
 import { parseStreamMetric, type StreamMetric } from '../core/stats.js';
 import { ErrorCode, invalidArgument } from '../errors.js';
 import type { RouteTable } from './routes.js';
+import { quoted } from './validate.js';
 
 const STREAM_STAT_METRICS: Record<string, StreamMetric> = {
   AppendInBytes: 'appends',
@@ -19,7 +20,7 @@ interface StatTypeMessage {
 
 function metricOf(method: string): StreamMetric {
   const metric = parseStreamMetric(method);
-  if (!metric) throw invalidArgument(ErrorCode.InternalError, 'InvalidStatsType', { extra: `unknown stats method "${method}"` });
+  if (!metric) throw invalidArgument(ErrorCode.InternalError, 'InvalidStatsType', { extra: `unknown stats method "${quoted(method)}"` });
   return metric;
 }
 

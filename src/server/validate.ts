@@ -42,6 +42,20 @@ export function validateName(resource: NamedResource, name: string | null | unde
 }
 
 /**
+ * Longest piece of client text quoted back in an error. Statuses travel as
+ * HTTP/2 trailers: grpc-java refuses metadata over 8 KiB by default, and a
+ * 100 KB status message made grpc-js drop the whole connection, hanging every
+ * call on it (test/reliability, hostile input).
+ */
+export const MAX_QUOTED_CHARS = 200;
+
+/** Client-supplied text for an error message, cut to MAX_QUOTED_CHARS. */
+export function quoted(text: string): string {
+  if (text.length <= MAX_QUOTED_CHARS) return text;
+  return `${text.slice(0, MAX_QUOTED_CHARS)}… (${text.length} characters)`;
+}
+
+/**
  * A uint64 id as a safe JS number. Ids we hand out are < 2^53; a larger or
  * malformed id can name nothing we have, so it maps to -1 (never found).
  */

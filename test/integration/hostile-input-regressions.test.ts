@@ -46,3 +46,31 @@ describe('Append batchSize is bounded by what the payload can hold', () => {
     expect(res.recordIds).toHaveLength(5000);
   });
 });
+
+describe('errors never quote unbounded client text (a 100 KB status wedged the whole HTTP/2 connection)', () => {
+  const huge = 'q'.repeat(100_000);
+  const short = (details: string) => expect(details.length).toBeLessThan(1_000);
+
+  it('PerStreamTimeSeriesStats / PerStreamTimeSeriesStatsAll with a 100 KB method name', async () => {
+    for (const rpc of ['PerStreamTimeSeriesStats', 'PerStreamTimeSeriesStatsAll']) {
+      const f = await expectFailure(t.client.unary(rpc, { method: huge, streamName: 'hostile', intervals: { intervals: [1000] } }, DEADLINE), status.INVALID_ARGUMENT);
+      short(f.details);
+    }
+  });
+
+  it('ReadShard with a 100 KB reader id', async () => {
+    short((await expectFailure(t.client.unary('ReadShard', { readerId: huge, maxRecords: 1 }, DEADLINE), status.INVALID_ARGUMENT, 900)).details);
+  });
+
+  it('TrimShards with a 100 KB record id', async () => {
+    short((await expectFailure(t.client.unary('TrimShards', { streamName: 'hostile', recordIds: [huge] }, DEADLINE), status.INVALID_ARGUMENT, 209)).details);
+  });
+
+  it('LookupResource for a view with a 100 KB id', async () => {
+    short((await expectFailure(t.client.unary('LookupResource', { resType: 'ResView', resId: huge }, DEADLINE), status.NOT_FOUND)).details);
+  });
+
+  it('the connection keeps working after all of them', async () => {
+    expect(await t.client.unary('Echo', { msg: 'still here' }, DEADLINE)).toEqual({ msg: 'still here' });
+  });
+});
