@@ -21,10 +21,16 @@ export interface HStreamRecord {
   payload: Buffer;
 }
 
-const root = protobuf.loadSync(PROTO_PATH);
-root.resolveAll();
-const BatchHStreamRecords = root.lookupType('hstream.server.BatchHStreamRecords');
-const Struct = root.lookupType('google.protobuf.Struct');
+/** The record types, parsed from the proto on first use: most servers never look inside a batch. */
+let types: { BatchHStreamRecords: protobuf.Type; Struct: protobuf.Type } | undefined;
+function recordTypes(): { BatchHStreamRecords: protobuf.Type; Struct: protobuf.Type } {
+  if (!types) {
+    const root = protobuf.loadSync(PROTO_PATH);
+    root.resolveAll();
+    types = { BatchHStreamRecords: root.lookupType('hstream.server.BatchHStreamRecords'), Struct: root.lookupType('google.protobuf.Struct') };
+  }
+  return types;
+}
 
 export function compressionCode(value: string | number | null | undefined): number {
   if (typeof value === 'number') return value;
@@ -91,6 +97,7 @@ export function compress(compression: number, data: Buffer): Buffer {
 export function decodeRecords(compression: number, payload: Buffer): HStreamRecord[] {
   const raw = decompress(compression, payload);
   try {
+    const { BatchHStreamRecords } = recordTypes();
     const message = BatchHStreamRecords.decode(raw);
     const obj = BatchHStreamRecords.toObject(message, { enums: String, defaults: true, longs: String }) as {
       records: HStreamRecord[];
@@ -111,6 +118,7 @@ export function decodeRecords(compression: number, payload: Buffer): HStreamReco
 }
 
 export function encodeRecords(records: HStreamRecord[]): Buffer {
+  const { BatchHStreamRecords } = recordTypes();
   const message = BatchHStreamRecords.fromObject({ records });
   return Buffer.from(BatchHStreamRecords.encode(message).finish());
 }
@@ -141,8 +149,14 @@ function toFields(obj: Record<string, unknown>): Record<string, ValueMessage> {
   return fields;
 }
 
+/** A JSON object as a google.protobuf.Struct message object (for Struct fields of responses). */
+export function jsonToStructObject(obj: Record<string, unknown>): { fields: Record<string, ValueMessage> } {
+  return { fields: toFields(obj) };
+}
+
 /** A JSON object as the payload of a JSON-flag record: a serialized google.protobuf.Struct. */
 export function jsonToStruct(obj: Record<string, unknown>): Buffer {
+  const { Struct } = recordTypes();
   return Buffer.from(Struct.encode(Struct.fromObject({ fields: toFields(obj) })).finish());
 }
 
@@ -172,6 +186,7 @@ function fromFields(fields: Record<string, DecodedValue>): { [key: string]: Json
 
 /** The JSON object held by a JSON-flag record's payload (a serialized google.protobuf.Struct). */
 export function structToJson(payload: Buffer): { [key: string]: JsonValue } {
+  const { Struct } = recordTypes();
   const message = Struct.decode(payload);
   const obj = Struct.toObject(message, { oneofs: false, defaults: false, enums: Number }) as { fields?: Record<string, DecodedValue> };
   return fromFields(obj.fields ?? {});

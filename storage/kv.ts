@@ -3,7 +3,6 @@
  * works the same on classic-level (on disk) and memory-level (in memory).
  */
 import { ClassicLevel } from 'classic-level';
-import { MemoryLevel } from 'memory-level';
 import { StoreError } from './errors.js';
 
 export type KvOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
@@ -34,6 +33,8 @@ const ENCODINGS = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
 
 export async function openKv(location: string | undefined): Promise<Kv> {
   if (location === undefined) {
+    // loaded only when asked for: on-disk servers never need it
+    const { MemoryLevel } = await import('memory-level');
     const db = new MemoryLevel<Buffer, Buffer>(ENCODINGS);
     await db.open();
     return db as unknown as Kv;

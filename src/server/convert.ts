@@ -8,7 +8,7 @@ import type { ReceivedRecord, RecordId, ShardOffset, Stream, StreamOffset, Times
 import { parseId, quoted } from './validate.js';
 
 export function timestamp(ms: number): Timestamp {
-  return { seconds: String(Math.floor(ms / 1000)), nanos: Math.round((ms % 1000) * 1e6) };
+  return { seconds: Math.floor(ms / 1000), nanos: Math.round((ms % 1000) * 1e6) };
 }
 
 export function toStreamMessage(s: StreamInfo): Stream {
@@ -21,11 +21,10 @@ export function toStreamMessage(s: StreamInfo): Stream {
   };
 }
 
+/** RecordIds of a batch, as numbers: protobufjs parses decimal strings for every uint64 it writes, numbers it does not. */
 export function recordIds(shardId: number, lsn: number, count: number): RecordId[] {
-  const shard = String(shardId);
-  const batch = String(lsn);
   const ids: RecordId[] = new Array(count);
-  for (let i = 0; i < count; i++) ids[i] = { shardId: shard, batchId: batch, batchIndex: i };
+  for (let i = 0; i < count; i++) ids[i] = { shardId, batchId: lsn, batchIndex: i };
   return ids;
 }
 
