@@ -325,21 +325,45 @@ export class LogStore {
     });
     const out: StoredBatch[] = [];
     let bytes = 0;
+    // Every LSN from the trim point to the tail holds a batch (one writer assigns them in order and
+    // a crash only loses a suffix), so a hole means LevelDB lost data, e.g. a damaged WAL record
+    // that recovery skipped: say so instead of skipping it (test/reliability, storage faults).
+    let expected = from;
     try {
       while (out.length < maxBatches && bytes < maxBytes) {
-        const rows = await it.nextv(maxBatches - out.length);
-        if (rows.length === 0) break;
+        const rows = await this.nextRows(it, maxBatches - out.length, shardId);
+        if (rows.length === 0) {
+          if (expected <= to) this.checkMissing(shardId, log, expected, to);
+          break;
+        }
         for (const [key, value] of rows) {
           const { lsn } = decodeDataKey(key);
+          if (lsn !== expected) this.checkMissing(shardId, log, expected, lsn - 1);
           const entry = decodeEntry(value, `${shardId}-${lsn}`);
           out.push({ shardId, lsn, ...entry });
           bytes += value.length;
+          expected = lsn + 1;
         }
       }
     } finally {
       await it.close();
     }
     return out;
+  }
+
+  private async nextRows(it: ReturnType<Kv['iterator']>, size: number, shardId: number): Promise<Array<[Buffer, Buffer]>> {
+    try {
+      return await it.nextv(size);
+    } catch (err) {
+      const corrupt = (err as { code?: string }).code === 'LEVEL_CORRUPTION';
+      throw new StoreError(corrupt ? 'STORE_CORRUPTION' : 'STORE_IO', `cannot read shard ${shardId}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Batches first..last are absent: fine if a trim removed them meanwhile, data loss otherwise. */
+  private checkMissing(shardId: number, log: LogState, first: number, last: number): void {
+    if (last <= log.meta.trimPoint) return;
+    throw new StoreError('STORE_CORRUPTION', `batches ${first}..${last} of shard ${shardId} are missing from the data directory`);
   }
 
   /** First LSN whose store time is >= timeMs; tail + 1 if there is none yet. */
