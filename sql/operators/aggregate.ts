@@ -1,0 +1,224 @@
+/**
+ * Aggregate: GROUP BY (one or more keys, or none for a whole-stream
+ * aggregate) with optional TUMBLE / HOP windows. Per group it keeps one
+ * accumulator per distinct aggregate; each input row updates its group (one
+ * group per window it falls in) and the updated groups are returned, which
+ * the runtime turns into EMIT CHANGES rows (an upsert changelog keyed by the
+ * group key and window; no retractions, like upstream §8.2).
+ *
+ * Errors (§8.3): a key that fails to evaluate is NULL (such rows share a
+ * group); an aggregate argument that fails is skipped for that aggregate only.
+ * New groups are reserved against the query's StateBudget before anything is
+ * changed, so a row that does not fit leaves the state untouched.
+ *
+ * Must not import anything outside sql/.
+ */
+import type { Evaluator } from '../compile.js';
+import { EvalError } from '../errors.js';
+import type { AggregateKind, AggState } from '../functions/aggregate.js';
+import { decodeValue, encodeValue, keyOf, type JsonValue, type Value } from '../values.js';
+import type { Counters, StateBudget } from './counters.js';
+import type { GroupEnv, TimedTuple, Tuple } from './env.js';
+import { windowStarts, type FixedWindow } from './window.js';
+
+export interface AggSlot {
+  kind: AggregateKind;
+  /** undefined for COUNT(*) */
+  arg?: Evaluator<Tuple>;
+}
+
+export interface GroupState {
+  keys: Value[];
+  accs: AggState[];
+  /** window or session bounds in ms; NaN when not windowed */
+  start: number;
+  end: number;
+}
+
+const SKIP: unique symbol = Symbol('skip');
+type Input = Value | typeof SKIP;
+
+/** Evaluates keys and aggregate arguments of one tuple (shared by the window kinds). */
+export class GroupInputs {
+  constructor(
+    private readonly keyEvals: Evaluator<Tuple>[],
+    readonly slots: AggSlot[],
+    private readonly counters: Counters,
+  ) {}
+
+  keys(t: Tuple): Value[] {
+    return this.keyEvals.map((ev) => {
+      try {
+        return ev(t);
+      } catch (err) {
+        if (!(err instanceof EvalError)) throw err;
+        this.counters.evalErrors++;
+        return null;
+      }
+    });
+  }
+
+  args(t: Tuple): Input[] {
+    return this.slots.map((s) => {
+      if (!s.arg) return true;
+      try {
+        return s.arg(t);
+      } catch (err) {
+        if (!(err instanceof EvalError)) throw err;
+        this.counters.evalErrors++;
+        return SKIP;
+      }
+    });
+  }
+
+  init(): AggState[] {
+    return this.slots.map((s) => s.kind.init());
+  }
+
+  step(g: GroupState, inputs: Input[]): void {
+    for (let i = 0; i < inputs.length; i++) {
+      const v = inputs[i]!;
+      if (v === SKIP) continue;
+      try {
+        g.accs[i] = this.slots[i]!.kind.step(g.accs[i]!, v);
+      } catch (err) {
+        if (!(err instanceof EvalError)) throw err;
+        this.counters.evalErrors++;
+      }
+    }
+  }
+
+  merge(into: GroupState, other: GroupState): void {
+    for (let i = 0; i < this.slots.length; i++) into.accs[i] = this.slots[i]!.kind.merge(into.accs[i]!, other.accs[i]!);
+  }
+
+  env(g: GroupState): GroupEnv {
+    return { keys: g.keys, aggs: this.slots.map((s, i) => s.kind.result(g.accs[i]!)), start: g.start, end: g.end };
+  }
+
+  toJson(g: GroupState): JsonValue {
+    return [g.keys.map(encodeValue), this.slots.map((s, i) => s.kind.toJson(g.accs[i]!)), Number.isNaN(g.start) ? null : g.start, Number.isNaN(g.end) ? null : g.end];
+  }
+
+  fromJson(j: JsonValue): GroupState {
+    const [keys, accs, start, end] = j as [JsonValue[], JsonValue[], number | null, number | null];
+    return { keys: keys.map(decodeValue), accs: this.slots.map((s, i) => s.kind.fromJson(accs[i]!)), start: start ?? NaN, end: end ?? NaN };
+  }
+}
+
+/** Grouped state: a window of groups at a time (or a single unwindowed map). */
+export interface GroupOperator {
+  update(t: TimedTuple, clock: number): GroupState[];
+  groups(): GroupState[];
+  readonly inputs: GroupInputs;
+  snapshot(): JsonValue;
+  restore(j: JsonValue): void;
+}
+
+export class GroupAggregate implements GroupOperator {
+  private readonly flat = new Map<string, GroupState>();
+  /** window start → groups of that window */
+  private readonly windows = new Map<number, Map<string, GroupState>>();
+  /** window starts held, ascending */
+  private readonly starts: number[] = [];
+
+  constructor(
+    readonly inputs: GroupInputs,
+    private readonly window: FixedWindow | undefined,
+    private readonly graceMs: number,
+    private readonly budget: StateBudget,
+    private readonly counters: Counters,
+  ) {}
+
+  update(t: TimedTuple, clock: number): GroupState[] {
+    const keys = this.inputs.keys(t.rows);
+    const key = keyOf(keys);
+    if (!this.window) {
+      let g = this.flat.get(key);
+      const args = this.inputs.args(t.rows);
+      if (!g) {
+        this.budget.reserve(1, 'groups');
+        g = { keys, accs: this.inputs.init(), start: NaN, end: NaN };
+        this.flat.set(key, g);
+        this.budget.used++;
+      }
+      this.inputs.step(g, args);
+      return [g];
+    }
+
+    this.purge(clock);
+    const w = this.window;
+    const starts = windowStarts(w, t.time).filter((s) => clock < s + w.sizeMs + this.graceMs);
+    if (starts.length === 0) {
+      this.counters.lateRows++;
+      return [];
+    }
+    const fresh = starts.filter((s) => !this.windows.get(s)?.has(key)).length;
+    if (fresh > 0) this.budget.reserve(fresh, 'window groups');
+    const args = this.inputs.args(t.rows);
+    const out: GroupState[] = [];
+    for (const s of starts) {
+      let groups = this.windows.get(s);
+      if (!groups) {
+        groups = new Map();
+        this.windows.set(s, groups);
+        this.insertStart(s);
+      }
+      let g = groups.get(key);
+      if (!g) {
+        g = { keys, accs: this.inputs.init(), start: s, end: s + w.sizeMs };
+        groups.set(key, g);
+        this.budget.used++;
+      }
+      this.inputs.step(g, args);
+      out.push(g);
+    }
+    return out;
+  }
+
+  private insertStart(s: number): void {
+    let i = this.starts.length;
+    while (i > 0 && this.starts[i - 1]! > s) i--;
+    this.starts.splice(i, 0, s);
+  }
+
+  /** releases windows the clock has closed (end + grace ≤ clock) */
+  private purge(clock: number): void {
+    const w = this.window!;
+    let n = 0;
+    while (n < this.starts.length && this.starts[n]! + w.sizeMs + this.graceMs <= clock) {
+      const s = this.starts[n]!;
+      this.budget.used -= this.windows.get(s)?.size ?? 0;
+      this.windows.delete(s);
+      n++;
+    }
+    if (n > 0) this.starts.splice(0, n);
+  }
+
+  groups(): GroupState[] {
+    if (!this.window) return [...this.flat.values()];
+    return this.starts.flatMap((s) => [...this.windows.get(s)!.values()]);
+  }
+
+  snapshot(): JsonValue {
+    return this.groups().map((g) => this.inputs.toJson(g));
+  }
+
+  restore(j: JsonValue): void {
+    for (const item of j as JsonValue[]) {
+      const g = this.inputs.fromJson(item);
+      const key = keyOf(g.keys);
+      if (!this.window) this.flat.set(key, g);
+      else {
+        let groups = this.windows.get(g.start);
+        if (!groups) {
+          groups = new Map();
+          this.windows.set(g.start, groups);
+          this.insertStart(g.start);
+        }
+        groups.set(key, g);
+      }
+      this.budget.used++;
+    }
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Project: builds an output row from the select list. Output values are
+ * plain JSON (reference §5.2 without the `$numberLong` labels; typed values
+ * keep their labels, see values.ts). An expression that fails to evaluate
+ * yields NULL for that column (upstream's Affiliate semantics, §8.3).
+ *
+ * `*` keeps every input column, also next to other items (`SELECT *, x`;
+ * upstream drops the `*`, §17.10). Over a join, `*` writes each field under
+ * its bare name, unless two fields share a bare name, in which case every
+ * starred field is written `tag.name` (§5.3).
+ *
+ * Must not import anything outside sql/.
+ */
+import type { BoundSelect } from '../binder.js';
+import { compile, type Evaluator } from '../compile.js';
+import { EvalError } from '../errors.js';
+import { encodeValue, type JsonValue, type Row, type Value, type ValueObject } from '../values.js';
+import type { Counters } from './counters.js';
+import { groupResolver, tupleResolver, type GroupEnv, type Tuple } from './env.js';
+
+export function outValue(v: Value): JsonValue {
+  if (v === null) return null;
+  switch (typeof v) {
+    case 'number':
+      return Number.isFinite(v) ? v : null;
+    case 'string':
+    case 'boolean':
+      return v;
+    default:
+      return encodeValue(v);
+  }
+}
+
+/** every field of a row as JSON; the row itself when it holds only plain values */
+export function encodeRow(row: ValueObject): Row {
+  const out: Row = {};
+  for (const key in row) out[key] = outValue(row[key]!);
+  return out;
+}
+
+function safe<E>(ev: Evaluator<E>, counters: Counters): (env: E) => JsonValue {
+  return (env) => {
+    try {
+      return outValue(ev(env));
+    } catch (err) {
+      if (!(err instanceof EvalError)) throw err;
+      counters.evalErrors++;
+      return null;
+    }
+  };
+}
+
+type Step = { k: 'star'; leaves: number[] } | { k: 'expr'; name: string; ev: (t: Tuple) => JsonValue };
+
+/** Projection of an ungrouped query (evaluated on the joined tuple). */
+export class TupleProjector {
+  private readonly steps: Step[];
+  private readonly onlyStar: boolean;
+  private readonly tags: string[];
+
+  constructor(bound: BoundSelect, counters: Counters) {
+    const resolver = tupleResolver(bound.leaves);
+    const all = bound.leaves.map((l) => l.index);
+    this.tags = bound.leaves.map((l) => l.tag);
+    this.steps = bound.items.map((it): Step => {
+      if (it.k === 'star') return { k: 'star', leaves: all };
+      if (it.k === 'streamStar') return { k: 'star', leaves: [it.leaf] };
+      return { k: 'expr', name: it.name, ev: safe(compile(it.expr, resolver), counters) };
+    });
+    this.onlyStar = this.steps.length === 1 && this.steps[0]!.k === 'star' && bound.leaves.length === 1;
+  }
+
+  project(t: Tuple): Row {
+    if (this.onlyStar) return encodeRow(t[0]!);
+    const out: Row = {};
+    const starred = this.steps.some((s) => s.k === 'star');
+    if (starred) this.expandStars(t, out);
+    for (const s of this.steps) if (s.k === 'expr') out[s.name] = s.ev(t);
+    return out;
+  }
+
+  private expandStars(t: Tuple, out: Row): void {
+    const fields: Array<[string, string, Value]> = [];
+    for (const s of this.steps) {
+      if (s.k !== 'star') continue;
+      for (const i of s.leaves) {
+        const row = t[i];
+        if (row) for (const key in row) fields.push([key, this.tags[i]!, row[key]!]);
+      }
+    }
+    const seen = new Set<string>();
+    let collide = false;
+    if (t.length > 1) {
+      for (const [name] of fields) {
+        if (seen.has(name)) {
+          collide = true;
+          break;
+        }
+        seen.add(name);
+      }
+    }
+    for (const [name, tag, v] of fields) out[collide ? `${tag}.${name}` : name] = outValue(v);
+  }
+}
+
+/** Projection of a grouped query (evaluated on a group's keys and aggregates). */
+export class GroupProjector {
+  private readonly steps: Array<{ name: string; ev: (g: GroupEnv) => JsonValue }>;
+
+  constructor(bound: BoundSelect, counters: Counters) {
+    const resolver = groupResolver(bound);
+    this.steps = bound.items.flatMap((it) => (it.k === 'expr' ? [{ name: it.name, ev: safe(compile(it.expr, resolver), counters) }] : []));
+  }
+
+  project(g: GroupEnv): Row {
+    const out: Row = {};
+    for (const s of this.steps) out[s.name] = s.ev(g);
+    return out;
+  }
+}
