@@ -1,0 +1,7 @@
+-- Streams are schemaless: a column absent from a record reads as NULL (upstream §8.1: missing select item → null),
+-- and a WHERE on it is not TRUE.
+SELECT a, zzz, a + zzz AS total FROM s EMIT CHANGES;
+-- input
+s {"a": 1}
+-- output
+{"a": 1, "zzz": null, "total": null}
