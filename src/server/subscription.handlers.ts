@@ -9,9 +9,8 @@ import type { ServerContext } from '../context.js';
 import type { DeliveredBatch } from '../core/subscriptions/consumer.js';
 import type { SubscriptionMeta } from '../core/subscriptions/subscription.js';
 import type { HStreamError } from '../errors.js';
-import { compressionName } from '../records.js';
-import { timestamp } from './convert.js';
-import type { StreamingFetchRequest, Subscription } from './messages.js';
+import { timestamp, toReceivedRecord } from './convert.js';
+import type { ReceivedRecord, StreamingFetchRequest, Subscription } from './messages.js';
 import type { RouteTable } from './routes.js';
 import { validateName } from './validate.js';
 import { messageReader, send } from './wrap.js';
@@ -27,32 +26,12 @@ export function toSubscriptionMessage(meta: SubscriptionMeta, streamName = meta.
   };
 }
 
-/**
- * The wire shape of a delivered ReceivedRecord. uint64 fields are numbers
- * here, not the decimal strings convert.ts uses: protobufjs encodes a number
- * about twice as fast as it parses a string, and a message carries one
- * RecordId per record. Our ids are < 2^53, so numbers are exact.
- */
-interface DeliveredRecord {
-  recordIds: Array<{ shardId: number; batchId: number; batchIndex: number }>;
-  record: { compressionType: string; publishTime: { seconds: number; nanos: number }; batchSize: number; payload: Buffer };
-}
-
 /** A batch, or the unacked subset of one, as sent: RecordIds only for the records in the payload. */
-export function toDeliveredRecord(b: DeliveredBatch): DeliveredRecord {
-  const { shardId, lsn: batchId } = b;
-  const recordIds: DeliveredRecord['recordIds'] = new Array(b.batchSize);
+export function toDeliveredRecord(b: DeliveredBatch): ReceivedRecord {
+  const received = toReceivedRecord(b);
   const indexes = b.indexes;
-  for (let i = 0; i < b.batchSize; i++) recordIds[i] = { shardId, batchId, batchIndex: indexes ? indexes[i]! : i };
-  return {
-    recordIds,
-    record: {
-      compressionType: compressionName(b.compression),
-      publishTime: { seconds: Math.floor(b.timeMs / 1000), nanos: Math.round((b.timeMs % 1000) * 1e6) },
-      batchSize: b.batchSize,
-      payload: b.payload,
-    },
-  };
+  if (indexes) for (let i = 0; i < indexes.length; i++) received.recordIds[i]!.batchIndex = indexes[i]!;
+  return received;
 }
 
 function firstValue(metadata: grpc.Metadata, key: string): string | undefined {
@@ -61,7 +40,7 @@ function firstValue(metadata: grpc.Metadata, key: string): string | undefined {
   return typeof value === 'string' ? value : value.toString('utf8');
 }
 
-type FetchCall = grpc.ServerDuplexStream<StreamingFetchRequest, { receivedRecords: DeliveredRecord }>;
+type FetchCall = grpc.ServerDuplexStream<StreamingFetchRequest, { receivedRecords: ReceivedRecord }>;
 
 export function subscriptionRoutes(ctx: ServerContext): RouteTable {
   const { subscriptions } = ctx;
