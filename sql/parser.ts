@@ -527,7 +527,7 @@ export class Parser {
   interval(): Interval {
     const start = this.expectKw('INTERVAL');
     const n = this.next();
-    if (n.kind !== 'int') this.fail('an unsigned integer after INTERVAL (written INTERVAL 5 SECOND)', n);
+    if (n.kind !== 'int') this.fail(`an unsigned integer after INTERVAL (written INTERVAL 5 SECOND)${quoteHint(start)}`, n);
     const u = this.next();
     if (!(u.kind === 'keyword' && u.text in UNIT_MS)) this.fail('SECOND, MINUTE, HOUR, DAY, MONTH or YEAR', u);
     const unit = u.text as IntervalUnit;
@@ -744,7 +744,7 @@ export class Parser {
       case 'TIMESTAMP': {
         this.next();
         const s = this.next();
-        if (s.kind !== 'string') this.fail(`a quoted literal after ${t.text} (written ${t.text} '…')`, s);
+        if (s.kind !== 'string') this.fail(`a quoted literal after ${t.text} (written ${t.text} '…')${quoteHint(t)}`, s);
         const bad = () => new SqlError('parse', `Failed to parse \`${s.raw}\` ISO 8601 format ${t.text}`, s.pos);
         if (t.text === 'DATE') {
           const d = parseDate(s.text);

@@ -6,7 +6,7 @@
  * the k largest seen so far are exact).
  *
  * Fixed upstream quirks (§17.1–4): MIN/MAX return the true extremes and work
- * on any comparable type (strings, dates…), AVG is the mean, TOPK and
+ * on every type (strings, dates…; see `extreme`), AVG is the mean, TOPK and
  * TOPKDISTINCT emit, NULLs are ignored (COUNT(e) counts non-NULL values, SUM
  * of only NULLs is NULL), and a value that cannot be aggregated (SUM of a
  * string) is skipped and counted instead of turning the column NULL forever.
@@ -15,7 +15,7 @@
  */
 import type { AggregateName } from '../ast.js';
 import { EvalError } from '../errors.js';
-import { compareValues, decodeValue, encodeValue, kindOf, KIND_NAMES, totalCompare, type JsonValue, type Value } from '../values.js';
+import { decodeValue, encodeValue, kindOf, KIND_NAMES, totalCompare, type JsonValue, type Value } from '../values.js';
 
 /** an accumulator's state: a number, a Value, [sum, count], or a list of values */
 export type AggState = Value;
@@ -73,13 +73,18 @@ const AVG: AggregateKind = {
   fromJson: (j) => [...(j as number[])],
 };
 
+/**
+ * MIN / MAX under the total value order (values.ts `totalCompare`): within a
+ * kind the natural order (numbers, strings by code point, dates…); across
+ * kinds NULL < numbers < BOOLEAN < BYTEA < STRING < DATE < … . So they never
+ * fail, and the result does not depend on arrival order (sessions merge).
+ */
 function extreme(sign: 1 | -1): AggregateKind {
   const pick = (a: AggState, b: Value): AggState => {
     if (b === null) return a;
     if (a === null) return b;
-    // numbers fast; other kinds must match (compareValues throws on a mix, and the value is skipped)
     if (typeof a === 'number' && typeof b === 'number') return sign * (b - a) > 0 ? b : a;
-    return sign * compareValues(b, a) > 0 ? b : a;
+    return sign * totalCompare(b, a) > 0 ? b : a;
   };
   return {
     init: () => null,
