@@ -1,0 +1,42 @@
+/**
+ * Run sizes of the reliability suite. `npm run test:reliability` runs the
+ * short profile (CI, a few minutes); RELIABILITY_LONG=1 runs the long one.
+ * Every count can be overridden by its own variable, and RELIABILITY_SEED
+ * replays a run (the seed is printed at the start of every scenario).
+ */
+
+export const LONG = process.env.RELIABILITY_LONG === '1';
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${raw}"`);
+  return n;
+}
+
+/**
+ * Short runs use a fixed seed so CI is deterministic; long runs explore a new
+ * seed each time. Either way the seed is printed and RELIABILITY_SEED replays it.
+ */
+export const SEED = intEnv('RELIABILITY_SEED', LONG ? Date.now() % 2 ** 31 : 20240611);
+
+export const PROFILE = {
+  /** T1: kill -9 cycles */
+  kill9Cycles: intEnv('RELIABILITY_KILL9_CYCLES', LONG ? 100 : 10),
+  /** T1: how long appends run before the kill, ms (uniform in the range) */
+  kill9WindowMs: LONG ? ([300, 3000] as const) : ([300, 1200] as const),
+  /** T5: hostile requests sent */
+  hostileCases: intEnv('RELIABILITY_HOSTILE_CASES', LONG ? 10_000 : 2_000),
+  /** T4: corruption runs per kind of damage */
+  corruptionRuns: intEnv('RELIABILITY_CORRUPTION_RUNS', LONG ? 20 : 3),
+  /** T6: concurrent clients, each on its own channel */
+  loadClients: intEnv('RELIABILITY_LOAD_CLIENTS', 200),
+  /** T6: how long the load runs, seconds */
+  loadSeconds: intEnv('RELIABILITY_LOAD_SECONDS', LONG ? 60 : 10),
+  /** T6: server RSS must stay below this, MiB */
+  loadRssLimitMiB: intEnv('RELIABILITY_LOAD_RSS_MIB', 512),
+};
+
+/** Scenario timeouts for vitest, ms. */
+export const TIMEOUT_MS = LONG ? 40 * 60_000 : 5 * 60_000;
