@@ -44,6 +44,7 @@ export const DEFAULTS = Object.freeze({
   tlsKeyPath: '',
   tlsCaPath: '',
   httpPort: -1,
+  maxQueryGroups: 1_000_000,
 });
 
 type Widen<T> = T extends number ? number : T extends string ? string : T extends boolean ? boolean : T;
@@ -131,6 +132,13 @@ const SCHEMA: { [K in keyof Config]: OptionSpec<Config[K] extends number ? 'int'
     flag: 'tls-ca-path',
     env: 'HSTREAM_TLS_CA_PATH',
     doc: 'PEM CA bundle; when set, clients must present a certificate it signed',
+  },
+  maxQueryGroups: {
+    kind: 'int',
+    flag: 'max-query-groups',
+    env: 'HSTREAM_MAX_QUERY_GROUPS',
+    doc: 'groups/windows one continuous query may hold; a query that needs more stops as ABORTED',
+    check: positive,
   },
   httpPort: {
     kind: 'int',

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { LogStore } from '../storage/index.js';
 import type { Config } from './config.js';
 import type { Metrics } from './core/metrics.js';
+import type { QueryManager } from './core/queries.js';
 import type { ShardReaders } from './core/shard-readers.js';
 import type { StatsRegistry } from './core/stats.js';
 import type { StreamCatalog } from './core/streams.js';
@@ -18,8 +19,7 @@ export interface ServerContext {
   subscriptions: SubscriptionManager;
   stats: StatsRegistry;
   metrics: Metrics;
-  /** number of continuous queries running, once the query engine is wired */
-  queriesRunning?: () => number;
+  queries: QueryManager;
   /** when this data directory first served; DescribeCluster reports uptime from it */
   clusterStartMs: number;
   /** aborted when the server starts shutting down: long-running calls end */

@@ -12,6 +12,7 @@ import { ConfigError, DEFAULTS, loadConfig, type Config } from './config.js';
 import type { ServerContext } from './context.js';
 import { IdAllocator } from './core/ids.js';
 import { Metrics } from './core/metrics.js';
+import { QueryManager } from './core/queries.js';
 import { ShardReaders } from './core/shard-readers.js';
 import { StatsRegistry } from './core/stats.js';
 import { StreamCatalog } from './core/streams.js';
@@ -102,6 +103,8 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
   const subscriptions = new SubscriptionManager(streams, log);
   streams.hasSubscriptions = (streamId) => subscriptions.hasSubscriptions(streamId);
   await subscriptions.load();
+  const queries = new QueryManager(streams, log, config.maxQueryGroups);
+  await queries.load();
   let clusterStartMs = await store.meta.get<number>('cluster/start');
   if (clusterStartMs === undefined) {
     clusterStartMs = Date.now();
@@ -124,6 +127,7 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
     streams,
     readers,
     subscriptions,
+    queries,
     stats,
     clusterStartMs,
     self: () => ({
@@ -170,7 +174,8 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
           resolve();
         });
       });
-      // Committed subscription offsets must reach the store before it closes.
+      // Query checkpoints and committed subscription offsets must reach the store before it closes.
+      await queries.close();
       await subscriptions.close();
       await store.close();
       log.info('hstreamlite stopped');

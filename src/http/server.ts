@@ -101,7 +101,7 @@ export function gauges(ctx: ServerContext): Gauge[] {
     { name: 'hstream_subscription_lag_batches', help: 'Batches stored after the committed offset, per subscription.', samples: lag },
     { name: 'hstream_subscription_unacked_records', help: 'Delivered records not acknowledged yet.', samples: unacked },
     { name: 'hstream_subscription_consumers', help: 'Consumers attached per subscription.', samples: consumers },
-    { name: 'hstream_queries_running', help: 'Continuous queries running.', samples: [{ labels: {}, value: ctx.queriesRunning?.() ?? 0 }] },
+    { name: 'hstream_queries_running', help: 'Continuous queries running.', samples: [{ labels: {}, value: ctx.queries.runningCount() }] },
   ];
 }
 

@@ -7,6 +7,7 @@ import type { ServerContext } from '../context.js';
 import { unimplemented } from '../errors.js';
 import { hstreamApiDefinition } from '../proto.js';
 import { clusterRoutes } from './cluster.handlers.js';
+import { queryRoutes } from './query.handlers.js';
 import { readerRoutes } from './shard-reader.handlers.js';
 import { statsRoutes } from './stats.handlers.js';
 import { streamRoutes } from './stream.handlers.js';
@@ -24,6 +25,7 @@ export function buildRoutes(ctx: ServerContext): RouteTable {
     ...readerRoutes(ctx),
     ...subscriptionRoutes(ctx),
     ...statsRoutes(ctx),
+    ...queryRoutes(ctx, ctx.queries),
   };
 }
 

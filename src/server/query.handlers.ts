@@ -1,0 +1,220 @@
+/**
+ * SQL, queries and views. CreateQuery runs CREATE STREAM … AS / CREATE VIEW
+ * … AS / INSERT INTO … SELECT as continuous queries; ExecuteQuery runs every
+ * other non-push statement (and EXPLAIN), so a thin client can send any SQL.
+ * Push queries (SELECT … EMIT CHANGES) go the way the upstream CLI does them:
+ * a temporary CREATE STREAM … AS SELECT plus a subscription.
+ */
+import { randomBytes } from 'node:crypto';
+import { explain, parseStatement, executePull, SqlError, type Row, type Statement } from '../../sql/index.js';
+import type { ServerContext } from '../context.js';
+import type { QueryMeta, QueryManager } from '../core/queries.js';
+import { sqlToHStream } from '../core/queries.js';
+import { ErrorCode, invalidArgument, notFound, streamNotFound } from '../errors.js';
+import { encodeRecords, jsonToStruct, jsonToStructObject } from '../records.js';
+import { toStreamMessage } from './convert.js';
+import type { RouteTable } from './routes.js';
+import { validateName } from './validate.js';
+
+function parse(sql: string): Statement {
+  if (!sql || sql.trim() === '') throw invalidArgument(ErrorCode.QueryInvalidSQL, 'InvalidQuerySql', { extra: 'the SQL text is empty' });
+  try {
+    return parseStatement(sql);
+  } catch (err) {
+    if (err instanceof SqlError) throw sqlToHStream(err);
+    throw err;
+  }
+}
+
+export function toQueryMessage(q: QueryMeta) {
+  return {
+    id: q.id,
+    status: q.status,
+    createdTime: String(Math.floor(q.createdTimeMs / 1000)),
+    queryText: q.sql,
+    sources: q.sources,
+    resultName: q.resultName,
+    type: q.kind === 'view' ? 'CreateViewAs' : 'CreateStreamAs',
+    nodeId: 1,
+  };
+}
+
+function toViewMessage(q: QueryMeta, schema: string[]) {
+  return {
+    viewId: q.resultName,
+    status: q.status,
+    createdTime: String(Math.floor(q.createdTimeMs / 1000)),
+    sql: q.sql,
+    schema,
+    queryName: q.id,
+  };
+}
+
+const generatedQueryId = () => `query_${Date.now()}_${randomBytes(3).toString('hex')}`;
+
+export function queryRoutes(ctx: ServerContext, queries: QueryManager): RouteTable {
+  const { streams } = ctx;
+
+  /** Starts the continuous query a statement describes; other statements are refused. */
+  async function createQuery(sql: string, queryName: string): Promise<QueryMeta> {
+    const id = queryName ? validateName('query', queryName) : generatedQueryId();
+    const stmt = parse(sql);
+    switch (stmt.kind) {
+      case 'createStreamAs':
+        return queries.create({ id, sql, kind: 'stream', resultName: validateName('stream', stmt.name), select: stmt.select, createSink: true });
+      case 'createView':
+        return queries.create({ id, sql, kind: 'view', resultName: validateName('view', stmt.name), select: stmt.select, createSink: false });
+      case 'insertSelect':
+        return queries.create({ id, sql, kind: 'stream', resultName: validateName('stream', stmt.stream), select: stmt.select, createSink: false });
+      default:
+        throw invalidArgument(ErrorCode.QueryInvalidSQL, 'InvalidQuerySql', {
+          extra: 'CreateQuery takes CREATE STREAM … AS SELECT, CREATE VIEW … AS SELECT or INSERT INTO … SELECT',
+        });
+    }
+  }
+
+  function viewSchema(q: QueryMeta): string[] {
+    try {
+      const rows = queries.viewRows(q.resultName);
+      return rows.length > 0 ? Object.keys(rows[0]!) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  function pull(stmt: Statement & { kind: 'select' }): Row[] {
+    if (stmt.emitChanges) {
+      throw invalidArgument(ErrorCode.QueryInvalidSQL, 'InvalidQuerySql', {
+        extra: 'a push query (EMIT CHANGES) runs as CREATE STREAM … AS SELECT plus a subscription; use `hstream sql` or CreateQuery',
+      });
+    }
+    const [source] = stmt.select.sources;
+    if (stmt.select.sources.length !== 1 || !source || !queries.viewQuery(source)) {
+      throw notFound(ErrorCode.QueryNotFound, 'ViewNotFound', { extra: `a query without EMIT CHANGES reads a view; ${stmt.select.sources.join(', ')} is not one` });
+    }
+    try {
+      return executePull(stmt.select, queries.viewRows(source));
+    } catch (err) {
+      throw sqlToHStream(err);
+    }
+  }
+
+  async function insertRow(stream: string, payload: { json: Row } | { bytes: Buffer }): Promise<void> {
+    const info = streams.find(stream);
+    if (!info) throw streamNotFound(stream);
+    const record =
+      'json' in payload
+        ? { header: { flag: 'JSON' as const, attributes: {}, key: '' }, payload: jsonToStruct(payload.json) }
+        : { header: { flag: 'RAW' as const, attributes: {}, key: '' }, payload: payload.bytes };
+    const shard = streams.shardForKey(info, '');
+    await streams.append(shard.shardId, { compression: 0, batchSize: 1, payload: encodeRecords([record]) });
+  }
+
+  /** Runs one statement of ExecuteQuery; returns its result rows. */
+  async function execute(stmt: Statement, sql: string): Promise<Row[]> {
+    switch (stmt.kind) {
+      case 'explain':
+        return [{ explain: explain(stmt.statement) }];
+      case 'createStream': {
+        const s = await streams.create({
+          name: validateName('stream', stmt.name),
+          replicationFactor: stmt.options.replicationFactor ?? 1,
+          // upstream's SQL default retention: 7 days
+          backlogDuration: stmt.options.backlogDuration ?? 604_800,
+          shardCount: stmt.options.shardCount ?? 1,
+        });
+        const m = toStreamMessage(s);
+        return [{ streamName: m.streamName, replicationFactor: m.replicationFactor, backlogDuration: m.backlogDuration, shardCount: m.shardCount }];
+      }
+      case 'createStreamAs':
+      case 'createView':
+      case 'insertSelect': {
+        const q = await createQuery(sql, '');
+        return [{ queryId: q.id, resultName: q.resultName }];
+      }
+      case 'insertValues':
+        await insertRow(stmt.stream, { json: stmt.row });
+        return [];
+      case 'insertRaw':
+        await insertRow(stmt.stream, stmt.payload);
+        return [];
+      case 'select':
+        return pull(stmt);
+      case 'drop':
+        if (stmt.object === 'stream') {
+          await streams.delete(validateName('stream', stmt.name), { ignoreNonExist: stmt.ifExists, force: false });
+        } else if (stmt.object === 'view') {
+          await queries.deleteView(stmt.name, stmt.ifExists);
+        } else if (stmt.object === 'query') {
+          if (!(stmt.ifExists && !queries.find(stmt.name))) await queries.delete(stmt.name);
+        } else {
+          throw invalidArgument(ErrorCode.InternalError, 'ConnectorUnimplemented', { extra: 'connectors are not supported' });
+        }
+        return [];
+      case 'show':
+        if (stmt.object === 'streams') return streams.list().map((s) => ({ streamName: s.name, replicationFactor: s.replicationFactor, backlogDuration: s.backlogDuration, shardCount: s.shardCount }));
+        if (stmt.object === 'queries') return queries.list().map((q) => ({ queryId: q.id, status: q.status, createdTime: Math.floor(q.createdTimeMs / 1000), queryText: q.sql }));
+        if (stmt.object === 'views') return queries.viewNames().map((name) => ({ viewId: name }));
+        return [];
+      case 'terminate':
+        await queries.terminate(stmt.queryId);
+        return [];
+    }
+  }
+
+  function executeViewQuery(req: { sql: string }) {
+    const stmt = parse(req.sql);
+    if (stmt.kind !== 'select') throw invalidArgument(ErrorCode.QueryInvalidSQL, 'InvalidQuerySql', { extra: 'ExecuteViewQuery takes a SELECT on a view' });
+    return { results: pull(stmt).map((row) => jsonToStructObject(row)) };
+  }
+
+  const createQueryRpc = async (req: { sql: string; queryName: string }) => toQueryMessage(await createQuery(req.sql, req.queryName));
+
+  return {
+    CreateQuery: createQueryRpc,
+    CreateQueryWithNamespace: createQueryRpc,
+    ListQueries: () => ({ queries: queries.list().map(toQueryMessage) }),
+    GetQuery: (req: { id: string }) => toQueryMessage(queries.get(req.id)),
+    TerminateQuery: async (req: { queryId: string }) => {
+      await queries.terminate(req.queryId);
+      return {};
+    },
+    DeleteQuery: async (req: { id: string }) => {
+      await queries.delete(req.id);
+      return {};
+    },
+    ResumeQuery: async (req: { id: string }) => {
+      await queries.resume(req.id);
+      return {};
+    },
+    ListViews: () => ({
+      views: queries.viewNames().map((name) => {
+        const q = queries.viewQuery(name)!;
+        return toViewMessage(q, viewSchema(q));
+      }),
+    }),
+    GetView: (req: { viewId: string }) => {
+      const q = queries.viewQuery(req.viewId);
+      if (!q) throw notFound(ErrorCode.QueryNotFound, 'ViewNotFound', { extra: req.viewId });
+      return toViewMessage(q, viewSchema(q));
+    },
+    DeleteView: async (req: { viewId: string; ignoreNonExist: boolean }) => {
+      await queries.deleteView(req.viewId, req.ignoreNonExist);
+      return {};
+    },
+    ExecuteViewQuery: executeViewQuery,
+    ExecuteViewQueryWithNamespace: executeViewQuery,
+    ParseSql: (req: { sql: string }) => {
+      const stmt = parse(req.sql);
+      if (stmt.kind === 'select' && !stmt.emitChanges && stmt.select.sources.length === 1) {
+        return { evqSql: { view: stmt.select.sources[0] } };
+      }
+      throw invalidArgument(ErrorCode.InternalError, 'SQLNotSupportedByParseSQL', { extra: 'ParseSql only recognises SELECT on a view' });
+    },
+    ExecuteQuery: async (req: { stmt_text: string }) => {
+      const stmt = parse(req.stmt_text);
+      const rows = await execute(stmt, req.stmt_text);
+      return { result_set: rows.map((row) => jsonToStructObject(row)) };
+    },
+  };
+}
