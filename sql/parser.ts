@@ -338,7 +338,11 @@ export class Parser {
       this.expectOp(')');
       if (values.length !== columns.length) throw new SqlError('bind', 'Number of fields should match expressions', valuesAt.pos);
       const row: Row = {};
-      columns.forEach((c, i) => (row[c.name] = encodeValue(constantValue(values[i]!))));
+      columns.forEach((c, i) => {
+        const value = encodeValue(constantValue(values[i]!));
+        if (c.name === '__proto__') Object.defineProperty(row, c.name, { value, enumerable: true, writable: true, configurable: true });
+        else row[c.name] = value;
+      });
       return { kind: 'insertValues', stream, row };
     }
     this.expectKw('VALUES');

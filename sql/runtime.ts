@@ -143,7 +143,7 @@ export class QueryRuntime {
       out.push(this.tupleProjector!.project(rows));
       return;
     }
-    for (const g of this.groups.update({ rows, time }, this.clock)) {
+    for (const g of this.groups.update(rows, time, this.clock)) {
       const env = this.groups.inputs.env(g);
       if (this.having && !this.having(env)) continue;
       out.push(this.groupProjector!.project(env));

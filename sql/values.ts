@@ -246,7 +246,7 @@ export function decodeObject(v: { [k: string]: JsonValue }): ValueObject {
   for (const key in v) {
     const item = v[key]!;
     if (typeof item !== 'object' || item === null) {
-      if (out) out[key] = item;
+      if (out) setOwn(out, key, item);
       continue;
     }
     const d = decodeValue(item);
@@ -254,10 +254,10 @@ export function decodeObject(v: { [k: string]: JsonValue }): ValueObject {
       out = {};
       for (const k2 in v) {
         if (k2 === key) break;
-        out[k2] = v[k2] as Value;
+        setOwn(out, k2, v[k2] as Value);
       }
     }
-    if (out) out[key] = d;
+    if (out) setOwn(out, key, d);
   }
   return out ?? (v as ValueObject);
 }
@@ -281,8 +281,14 @@ export function encodeValue(v: Value): JsonValue {
     if (v instanceof SqlBytes) return { $binary: { base64: v.bytes.toString('base64'), subType: '00' } };
   }
   const out: { [k: string]: JsonValue } = {};
-  for (const key in v as ValueObject) out[key] = encodeValue((v as ValueObject)[key]!);
+  for (const key in v as ValueObject) setOwn(out, key, encodeValue((v as ValueObject)[key]!));
   return out;
+}
+
+/** a keyed store that makes `__proto__` an own property instead of the prototype */
+function setOwn<T>(o: { [k: string]: T }, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  else o[key] = value;
 }
 
 // ---------------------------------------------------------------------------

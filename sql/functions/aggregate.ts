@@ -26,6 +26,8 @@ export interface AggregateKind {
   step(s: AggState, v: Value): AggState;
   merge(a: AggState, b: AggState): AggState;
   result(s: AggState): Value;
+  /** the state is the result (COUNT, SUM, MIN, MAX): no call needed */
+  readonly stateIsResult?: boolean;
   toJson(s: AggState): JsonValue;
   fromJson(j: JsonValue): AggState;
 }
@@ -33,6 +35,7 @@ export interface AggregateKind {
 const notNumber = (v: Value) => new EvalError(`expected a number, got ${KIND_NAMES[kindOf(v)]}`);
 
 const COUNT_ALL: AggregateKind = {
+  stateIsResult: true,
   init: () => 0,
   step: (s) => (s as number) + 1,
   merge: (a, b) => (a as number) + (b as number),
@@ -44,6 +47,7 @@ const COUNT_ALL: AggregateKind = {
 const COUNT: AggregateKind = { ...COUNT_ALL, step: (s, v) => (v === null ? s : (s as number) + 1) };
 
 const SUM: AggregateKind = {
+  stateIsResult: true,
   init: () => null,
   step(s, v) {
     if (v === null) return s;
@@ -87,6 +91,7 @@ function extreme(sign: 1 | -1): AggregateKind {
     return sign * totalCompare(b, a) > 0 ? b : a;
   };
   return {
+    stateIsResult: true,
     init: () => null,
     step: pick,
     merge: pick,

@@ -28,7 +28,7 @@ export interface TimedTuple {
 export interface GroupEnv {
   keys: Value[];
   aggs: Value[];
-  /** window bounds in ms (NaN when not windowed) */
+  /** window bounds in ms (0 when not windowed) */
   start: number;
   end: number;
 }

@@ -16,7 +16,7 @@
 import { keyOf, type JsonValue } from '../values.js';
 import type { GroupInputs, GroupOperator, GroupState } from './aggregate.js';
 import type { Counters, StateBudget } from './counters.js';
-import type { TimedTuple } from './env.js';
+import type { Tuple } from './env.js';
 
 export class SessionAggregate implements GroupOperator {
   private readonly byKey = new Map<string, GroupState[]>();
@@ -30,14 +30,14 @@ export class SessionAggregate implements GroupOperator {
     private readonly counters: Counters,
   ) {}
 
-  update(t: TimedTuple, clock: number): GroupState[] {
-    const ts = t.time;
+  update(rows: Tuple, time: number, clock: number): GroupState[] {
+    const ts = time;
     if (ts < clock - this.graceMs) {
       this.counters.lateRows++;
       return [];
     }
     if (clock >= this.nextSweep) this.sweep(clock);
-    const keys = this.inputs.keys(t.rows);
+    const keys = this.inputs.keys(rows);
     const key = keyOf(keys);
     const sessions = this.byKey.get(key) ?? [];
     const touching = sessions.filter((s) => s.start <= ts + this.gapMs && s.end >= ts - this.gapMs);
@@ -45,7 +45,7 @@ export class SessionAggregate implements GroupOperator {
       this.budget.reserve(1, 'sessions');
       if (sessions.length === 0) this.byKey.set(key, sessions);
     }
-    const args = this.inputs.args(t.rows);
+    const args = this.inputs.args(rows);
     let session: GroupState;
     if (touching.length === 0) {
       session = { keys, accs: this.inputs.init(), start: ts, end: ts };

@@ -198,7 +198,7 @@ describe('hostile records never throw out of process', () => {
     { a: true, k: { nested: true }, v: [1] },
     { humidity: 'wet', length: {}, product: [], j: 'not json' },
     { j: { a: [1, 2, 3] }, arr: 'not an array', s: 5 },
-    { __proto__: { polluted: true }, constructor: 'x' } as unknown as JsonValue,
+    JSON.parse('{"__proto__": {"polluted": true}, "constructor": "x"}') as JsonValue,
     { 'weird key': 1, '': 2, '😀': 3 },
   ];
   const queries = [
@@ -225,4 +225,35 @@ describe('hostile records never throw out of process', () => {
       expect(() => JSON.stringify(rt.snapshot())).not.toThrow();
     });
   }
+});
+
+describe('a column named __proto__ is a column, never a prototype', () => {
+  const proto = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Row;
+  const own = (row: Row | undefined) => {
+    expect(row).toBeDefined();
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+    expect(Object.prototype.hasOwnProperty.call(row, '__proto__')).toBe(true);
+    return Object.getOwnPropertyDescriptor(row, '__proto__')?.value as JsonValue;
+  };
+
+  it('SELECT * copies it as an own field', () => {
+    const rt = new QueryRuntime(planOf('SELECT * FROM s EMIT CHANGES;'));
+    expect(own(rt.process('s', proto, 1)[0])).toEqual({ polluted: true });
+    const labelled = JSON.parse('{"__proto__": {"$numberLong": "5"}, "d": {"$date": "2021-08-07"}}') as Row;
+    expect(own(rt.process('s', labelled, 2)[0])).toBe(5);
+  });
+
+  it('an alias or a group key named __proto__', () => {
+    const a = new QueryRuntime(planOf('SELECT a AS "__proto__", "__proto__" AS p FROM s EMIT CHANGES;'));
+    const row = a.process('s', proto, 1)[0];
+    expect(own(row)).toBe(1);
+    expect(row!['p']).toEqual({ polluted: true });
+    const g = new QueryRuntime(planOf('SELECT "__proto__", COUNT(*) AS n FROM s GROUP BY "__proto__" EMIT CHANGES;'));
+    expect(own(g.process('s', proto, 1)[0])).toEqual({ polluted: true });
+  });
+
+  it('INSERT … VALUES', () => {
+    const stmt = parseStatement('INSERT INTO s ("__proto__", b) VALUES (1, 2);');
+    expect(stmt.kind === 'insertValues' && own(stmt.row)).toBe(1);
+  });
 });
