@@ -10,6 +10,7 @@ import { deliveryScenarios } from './delivery.js';
 import { lifecycleScenarios } from './lifecycle.js';
 import { readScenarios } from './read.js';
 import type { Scenario } from './scenario.js';
+import { sqlScenarios } from './sql.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   ...baselineScenarios,
@@ -17,5 +18,6 @@ export const SCENARIOS: readonly Scenario[] = [
   ...readScenarios,
   ...deliveryScenarios,
   ...lifecycleScenarios,
-  // TODO: sql (continuous query throughput), http (autocannon against src/http) once those land.
+  ...sqlScenarios,
+  // TODO: http (autocannon against src/http) once it lands.
 ];
