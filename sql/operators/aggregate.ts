@@ -49,6 +49,18 @@ export class GroupInputs {
     private readonly counters: Counters,
   ) {}
 
+  /** the key of a single-key GROUP BY, without building an array (undefined when there are several keys) */
+  singleKey(t: Tuple): Value | undefined {
+    if (this.keyEvals.length !== 1) return undefined;
+    try {
+      return this.keyEvals[0]!(t);
+    } catch (err) {
+      if (!(err instanceof EvalError)) throw err;
+      this.counters.evalErrors++;
+      return null;
+    }
+  }
+
   keys(t: Tuple): Value[] {
     const keys = new Array<Value>(this.keyEvals.length);
     for (let i = 0; i < keys.length; i++) {
@@ -142,6 +154,11 @@ export class GroupIndex {
     return v === null || typeof v !== 'object' ? v : undefined;
   }
 
+  /** lookup by a single key value */
+  getOne(v: Value): GroupState | undefined {
+    return v === null || typeof v !== 'object' ? this.byValue.get(v) : this.byKey.get(keyOf([v]));
+  }
+
   get(keys: readonly Value[]): GroupState | undefined {
     const p = GroupIndex.primitive(keys);
     return p !== undefined ? this.byValue.get(p) : this.byKey.get(keyOf(keys));
@@ -189,10 +206,13 @@ export class GroupAggregate implements GroupOperator {
   ) {}
 
   update(rows: Tuple, time: number, clock: number): GroupState[] {
-    const keys = this.inputs.keys(rows);
     if (!this.window) {
-      let g = this.flat.get(keys);
+      // one key (the usual case) is looked up without building a key array
+      const one = this.inputs.singleKey(rows);
+      const many = one === undefined ? this.inputs.keys(rows) : undefined;
+      let g = many ? this.flat.get(many) : this.flat.getOne(one!);
       if (!g) {
+        const keys = many ?? [one!];
         this.budget.reserve(1, 'groups');
         g = { keys, accs: this.inputs.init(), start: 0, end: 0 };
         this.flat.set(keys, g);
@@ -203,6 +223,7 @@ export class GroupAggregate implements GroupOperator {
       return this.one;
     }
 
+    const keys = this.inputs.keys(rows);
     this.purge(clock);
     const w = this.window;
     const starts = windowStarts(w, time).filter((s) => clock < s + w.sizeMs + this.graceMs);
