@@ -430,18 +430,27 @@ export class LogStore {
   }
 
   /**
-   * Resolves when the shard's tail moves past `afterLsn`, the log is deleted,
+   * Resolves when the shard has a readable batch after `afterLsn` (its tail
+   * moved past both `afterLsn` and the trim point), the log is deleted,
    * `timeoutMs` passes or `signal` aborts. Returns true when data arrived.
+   *
+   * The trim point counts because batches at or below it cannot be read: a
+   * reader positioned below a trim point of a shard trimmed up to its tail
+   * used to get "data arrived" at once, read nothing, and ask again, a
+   * microtask loop that starved the event loop and hung the whole server
+   * (found by the reliability suite: TrimShard LATEST, then a tail-following
+   * ReadShardStream from EARLIEST).
    */
   waitForAppend(shardId: number, afterLsn: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     const log = this.logs.get(shardId);
-    if (!log || log.tail > afterLsn || signal?.aborted) return Promise.resolve(log !== undefined && log.tail > afterLsn);
+    const readable = () => log !== undefined && log.tail > Math.max(afterLsn, log.meta.trimPoint);
+    if (!log || readable() || signal?.aborted) return Promise.resolve(readable());
     return new Promise<boolean>((resolve) => {
       const finish = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', finish);
         log.waiters.delete(finish);
-        resolve(log.tail > afterLsn && this.logs.get(shardId) === log);
+        resolve(readable() && this.logs.get(shardId) === log);
       };
       const timer = setTimeout(finish, timeoutMs);
       signal?.addEventListener('abort', finish, { once: true });
