@@ -6,7 +6,7 @@
  * server's resident memory, sampled from /proc, stays under a stated bound (P9).
  */
 import { rmSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { HStreamClient } from '../../src/client.js';
 import { tempDir } from '../helpers/server.js';
 import { Checker, describeReport, readShard, type StoredView } from './checker.js';
@@ -37,6 +37,7 @@ describe('T6: many concurrent clients', () => {
   it(`${PROFILE.loadClients} clients on their own connections append and read back for ${PROFILE.loadSeconds} s: every ack verified, RSS under ${PROFILE.loadRssLimitMiB} MiB`, { timeout: TIMEOUT_MS }, async () => {
     const rng = new Rng(SEED).fork(6);
     const server = await launch({ args: ['--data-dir', dataDir] });
+    onTestFinished(() => void server.kill9());
     const admin = ownConnection(server.address);
     await admin.unary('CreateStream', { streamName: 'load', replicationFactor: 1, shardCount: SHARDS }, { deadlineMs: 10_000 });
     const targets: Target[] = (await shardsOf(admin, 'load')).map((shardId) => ({ stream: 'load', shardId }));

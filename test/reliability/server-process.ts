@@ -13,6 +13,12 @@ import { createInterface } from 'node:readline';
 export const MAIN = process.env.RELIABILITY_SERVER_MAIN ?? resolve(import.meta.dirname, '../../dist/src/main.js');
 const STDERR_KEEP_BYTES = 256 * 1024;
 
+/** Every server still running: killed when the test process exits, so a failed scenario leaks none. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -57,8 +63,10 @@ export class ServerProcess {
         this.stderrBytes -= this.stderrChunks.shift()!.length;
       }
     });
+    running.add(this.child);
     this.exited = new Promise<Exit>((done) =>
       this.child.once('exit', (code, signal) => {
+        running.delete(this.child);
         this.exit = { code, signal };
         done(this.exit);
       }),
@@ -121,6 +129,16 @@ export class ServerProcess {
     }
   }
 
+  /** CPU time the process has used, in seconds (user + system), from /proc. */
+  cpuSeconds(): number | undefined {
+    try {
+      const fields = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** SIGKILL and wait for the exit. */
   async kill9(): Promise<Exit> {
     if (this.alive) this.child.kill('SIGKILL');
@@ -141,7 +159,7 @@ export class ServerProcess {
 
   /** A short description for failure messages: exit status and the tail of stderr. */
   describe(): string {
-    const exit = this.exit ? `exited code=${this.exit.code} signal=${this.exit.signal}` : `alive pid=${this.pid}`;
+    const exit = this.exit ? `exited code=${this.exit.code} signal=${this.exit.signal}` : `alive pid=${this.pid}, cpu ${this.cpuSeconds()} s, rss ${this.rssKiB()} KiB`;
     const err = this.stderr();
     return `${exit}\n--- server stderr (last ${Math.min(err.length, 8000)} chars) ---\n${err.slice(-8000)}`;
   }
