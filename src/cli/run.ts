@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PROTO_PATH } from '../proto.js';
 import { CliError, parseCommandLine, UsageError, type CliIO, type GroupSpec } from './args.js';
-import { Connection, resolveTarget } from './connection.js';
+import type { Connection } from './connection.js';
 import type { CliContext } from './context.js';
 import { nodeGroup } from './node.js';
 import { streamGroup } from './stream.js';
@@ -33,6 +33,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       io.stdout.write(`version: ${packageVersion()} (hstreamlite)\n`);
       return 0;
     }
+    // gRPC and the proto load only when a command runs: --help and usage errors stay fast
+    const { Connection, resolveTarget } = await import('./connection.js');
     const target = resolveTarget(parsed.global);
     const ctx: CliContext = {
       connection: () => (connection ??= new Connection(target, io.stderr)),

@@ -2,15 +2,10 @@
  * `hstream stream …`: create, list, describe, delete, list-shard, append,
  * read-stream and read-shard, with upstream's flags, defaults and output.
  */
-import { createInterface } from 'node:readline';
-import * as grpc from '@grpc/grpc-js';
-import { hashPartitionKey } from '../core/shards.js';
-import { Compression, compress, compressionName, encodeRecords, type CompressionName, type HStreamRecord } from '../records.js';
-import { CliError, intOption, stringOption, UsageError, type CommandSpec, type GroupSpec, type Invocation } from './args.js';
-import { describeFailure, type Connection } from './connection.js';
+import { intOption, stringOption, UsageError, type CommandSpec, type GroupSpec } from './args.js';
 import type { CliContext } from './context.js';
 import { renderTable } from './format.js';
-import { formatReceivedRecord, lineToRecord, newReaderId, parseOffset, type ReceivedRecordMsg } from './records.js';
+import { parseOffset, newReaderId } from './offsets.js';
 
 interface StreamMsg {
   streamName: string;
@@ -120,92 +115,6 @@ const listShard: CommandSpec<CliContext> = {
 // ---------------------------------------------------------------------------
 // append
 
-/** A batch is sent when it reaches either bound, when input pauses, or at the end of input. */
-const MAX_BATCH_RECORDS = 500;
-const MAX_BATCH_BYTES = 512 * 1024;
-const IDLE_FLUSH_MS = 20;
-
-interface ShardRange {
-  shardId: string;
-  start: bigint;
-  end: bigint;
-}
-
-/** Sends batches one at a time, in input order, retrying UNAVAILABLE/RESOURCE_EXHAUSTED like upstream's `retry`. */
-class BatchAppender {
-  private readonly pending = new Map<string, { records: HStreamRecord[]; bytes: number }>();
-  private chain: Promise<void> = Promise.resolve();
-  failure: CliError | undefined;
-  appended = 0;
-
-  constructor(
-    private readonly conn: Connection,
-    private readonly streamName: string,
-    private readonly compression: number,
-    private readonly retryLimit: number,
-    private readonly retryIntervalMs: number,
-  ) {}
-
-  /** Queues a record; resolves once a full batch it completed has been sent. */
-  async add(shardId: string, record: HStreamRecord): Promise<void> {
-    let batch = this.pending.get(shardId);
-    if (!batch) this.pending.set(shardId, (batch = { records: [], bytes: 0 }));
-    batch.records.push(record);
-    batch.bytes += record.payload.length + record.header.key.length + 16;
-    if (batch.records.length >= MAX_BATCH_RECORDS || batch.bytes >= MAX_BATCH_BYTES) {
-      this.flushShard(shardId);
-      await this.chain;
-    }
-  }
-
-  /** Sends whatever is queued; resolves when everything sent so far is acknowledged. */
-  async flush(): Promise<void> {
-    for (const shardId of [...this.pending.keys()]) this.flushShard(shardId);
-    await this.chain;
-  }
-
-  private flushShard(shardId: string): void {
-    const batch = this.pending.get(shardId);
-    this.pending.delete(shardId);
-    if (!batch || batch.records.length === 0) return;
-    this.chain = this.chain.then(() => this.send(shardId, batch.records));
-  }
-
-  private async send(shardId: string, records: HStreamRecord[]): Promise<void> {
-    if (this.failure) return;
-    const request = {
-      streamName: this.streamName,
-      shardId,
-      records: {
-        compressionType: compressionName(this.compression),
-        batchSize: records.length,
-        payload: compress(this.compression, encodeRecords(records)),
-      },
-    };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.conn.unary('Append', request);
-        this.appended += records.length;
-        return;
-      } catch (err) {
-        const code = (err as CliError).cause && ((err as CliError).cause as { code?: number }).code;
-        const retriable = code === grpc.status.UNAVAILABLE || code === grpc.status.RESOURCE_EXHAUSTED;
-        if (retriable && attempt < this.retryLimit) {
-          await new Promise((r) => setTimeout(r, this.retryIntervalMs));
-          continue;
-        }
-        this.failure = err instanceof CliError ? err : new CliError(String(err));
-        return;
-      }
-    }
-  }
-}
-
-function shardForKey(ranges: ShardRange[], key: string): string | undefined {
-  const hash = hashPartitionKey(key);
-  return ranges.find((r) => r.start <= hash && hash <= r.end)?.shardId;
-}
-
 const append: CommandSpec<CliContext> = {
   name: 'append',
   summary: 'Append records read from standard input (one record per line) into a stream',
@@ -218,89 +127,29 @@ const append: CommandSpec<CliContext> = {
     { long: 'retry-interval', type: 'string', metavar: 'INT', help: 'Interval to retry request to server', defaultText: '5' },
     { long: 'retry-limit', type: 'string', metavar: 'INT', help: 'Maximum number of retries allowed', defaultText: '3' },
   ],
-  async run({ args, options, ctx, io }: Invocation<CliContext>) {
+  async run({ args, options, ctx, io }) {
     const where = 'hstream stream append';
-    const streamName = args[0]!;
-    const compressionText = (stringOption(options, 'compression') ?? 'none').toLowerCase();
-    const compressionKey = (compressionText.charAt(0).toUpperCase() + compressionText.slice(1)) as CompressionName;
-    if (!(compressionKey in Compression)) throw new UsageError(`invalid value for --compression: '${compressionText}' (expected none, gzip or zstd)`, where);
+    const compression = (stringOption(options, 'compression') ?? 'none').toLowerCase();
+    if (compression !== 'none' && compression !== 'gzip' && compression !== 'zstd') {
+      throw new UsageError(`invalid value for --compression: '${compression}' (expected none, gzip or zstd)`, where);
+    }
     const separator = stringOption(options, 'separator');
     if (separator === '') throw new UsageError('--separator must not be empty', where);
-    const lineOptions = { key: stringOption(options, 'key') ?? '', raw: options['raw'] === true, separator };
-
-    const conn = ctx.connection();
-    const { shards } = await conn.unary<{ shards: ShardMsg[] }>('ListShards', { streamName });
-    const ranges: ShardRange[] = shards.map((s) => ({ shardId: s.shardId, start: BigInt(s.startHashRangeKey), end: BigInt(s.endHashRangeKey) }));
-    const appender = new BatchAppender(
-      conn,
-      streamName,
-      Compression[compressionKey],
-      intOption(options, 'retry-limit', 3, 0, 1000, where),
-      intOption(options, 'retry-interval', 5, 0, 3600, where) * 1000,
-    );
-
-    const interactive = io.stdin.isTTY === true;
-    const lines = createInterface({ input: io.stdin, crlfDelay: Infinity, terminal: false });
-    const prompt = () => interactive && io.stdout.write('> ');
-    let idle: NodeJS.Timeout | undefined;
-    prompt();
-    try {
-      for await (const line of lines) {
-        if (idle) clearTimeout(idle);
-        const record = lineToRecord(line, lineOptions);
-        if (record) {
-          const shardId = shardForKey(ranges, record.header.key);
-          if (shardId === undefined) throw new CliError(`Failed to calculate shardId with stream: ${streamName}, partition key: ${record.header.key}`);
-          await appender.add(shardId, record);
-          if (interactive) {
-            await appender.flush();
-            if (!appender.failure) io.stdout.write('Done.\n');
-          } else {
-            idle = setTimeout(() => void appender.flush(), IDLE_FLUSH_MS);
-          }
-        }
-        if (appender.failure) break;
-        prompt();
-      }
-      if (idle) clearTimeout(idle);
-      await appender.flush();
-    } finally {
-      if (idle) clearTimeout(idle);
-      lines.close();
-    }
-    if (appender.failure) {
-      const before = appender.appended > 0 ? ` (${appender.appended} records were appended before the failure)` : '';
-      throw new CliError(appender.failure.message + before);
-    }
-    if (!interactive) io.stdout.write(`Done. ${appender.appended} record${appender.appended === 1 ? '' : 's'} appended.\n`);
+    const opts = {
+      key: stringOption(options, 'key') ?? '',
+      raw: options['raw'] === true,
+      separator,
+      compression,
+      retryLimit: intOption(options, 'retry-limit', 3, 0, 1000, where),
+      retryIntervalMs: intOption(options, 'retry-interval', 5, 0, 3600, where) * 1000,
+    } as const;
+    const { appendLines } = await import('./stream-io.js');
+    await appendLines(ctx.connection(), args[0]!, opts, io);
   },
 };
 
 // ---------------------------------------------------------------------------
 // read-stream / read-shard
-
-/** Prints a stream of ReadStreamResponse/ReadShardStreamResponse; Ctrl-C ends it quietly. */
-async function printReads(conn: Connection, rpc: 'ReadStream' | 'ReadShardStream', request: Record<string, unknown>, io: Invocation<CliContext>['io']) {
-  const call = await conn.serverStream<{ receivedRecords: ReceivedRecordMsg[] }>(rpc, request);
-  let interrupted = false;
-  const onSigint = () => {
-    interrupted = true;
-    call.cancel();
-  };
-  process.once('SIGINT', onSigint);
-  try {
-    for await (const response of call) {
-      const lines = response.receivedRecords.flatMap(formatReceivedRecord);
-      if (lines.length > 0) io.stdout.write(lines.join('\n') + '\n');
-    }
-    io.stdout.write('Read Done.\n');
-  } catch (err) {
-    if (interrupted && (err as { code?: number }).code === grpc.status.CANCELLED) return;
-    throw new CliError(describeFailure(err, conn.target.address), { cause: err });
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-  }
-}
 
 const OFFSET_HELP = 'e.g. earliest, latest, 1684486287810';
 
@@ -324,6 +173,7 @@ const readStream: CommandSpec<CliContext> = {
       maxReadBatches: String(intOption(options, 'total', 0, 0, Number.MAX_SAFE_INTEGER, where)),
     };
     if (untilText !== undefined) request['until'] = parseOffset(untilText, 'until', false, where);
+    const { printReads } = await import('./stream-io.js');
     await printReads(ctx.connection(), 'ReadStream', request, io);
   },
 };
@@ -359,6 +209,7 @@ const readShard: CommandSpec<CliContext> = {
       maxReadBatches: String(intOption(options, 'total', 0, 0, Number.MAX_SAFE_INTEGER, where)),
     };
     if (untilText !== undefined) request['until'] = parseOffset(untilText, 'until', true, where);
+    const { printReads } = await import('./stream-io.js');
     await printReads(ctx.connection(), 'ReadShardStream', request, io);
   },
 };

@@ -56,9 +56,11 @@ export interface ReadLine {
 
 const LINE = /^timestamp: "(\d+)", id: (\d+)-(\d+)-(\d+), key: ("(?:[^"\\]|\\.)*"), record: (.*)$/;
 
-export function parseReadOutput(stdout: string): ReadLine[] {
-  const lines = stdout.split('\n');
-  if (lines.pop() !== '' || lines.pop() !== 'Read Done.') throw new Error(`output does not end with "Read Done.": ${JSON.stringify(stdout)}`);
+export function parseReadOutput(result: CliResult): ReadLine[] {
+  const lines = result.stdout.split('\n');
+  if (result.code !== 0 || lines.pop() !== '' || lines.pop() !== 'Read Done.') {
+    throw new Error(`read did not end with "Read Done.": ${JSON.stringify(result)}`);
+  }
   return lines.map((line) => {
     const m = LINE.exec(line);
     if (!m) throw new Error(`not a read-stream line: ${JSON.stringify(line)}`);
