@@ -30,6 +30,14 @@ const CHUNK = { maxBatches: 10, maxBytes: 2 * 1024 * 1024 };
 const IDLE_WAIT_MS = 60_000;
 const KEY_READ_WAIT_MS = 2_000;
 
+/**
+ * An absent start reads from the beginning, as upstream's streaming reads do (its CLI sends none);
+ * a start message whose offset is not set is still refused (208).
+ */
+function startOffset<T>(from: T | null | undefined, parse: (o: T, what: string) => Offset): Offset {
+  return from === null || from === undefined ? { kind: 'earliest' } : parse(from, 'start offset');
+}
+
 type Writable<T> = grpc.ServerWritableStream<unknown, T>;
 
 export function readerRoutes(ctx: ServerContext): RouteTable {
@@ -103,7 +111,7 @@ export function readerRoutes(ctx: ServerContext): RouteTable {
 
     ReadShardStream: async (req: ReadShardStreamRequest, call: Writable<{ receivedRecords: unknown[] }>, signal: AbortSignal) => {
       const shardId = liveShard(req.shardId);
-      const from = parseShardOffset(req.from, 'start offset');
+      const from = startOffset(req.from, parseShardOffset);
       const until = req.until ? parseShardOffset(req.until, 'end offset') : undefined;
       const cursor = await openCursor(shardId, from, until);
       await streamShard(call, cursor, parseCount(req.maxReadBatches), signal);
@@ -112,7 +120,7 @@ export function readerRoutes(ctx: ServerContext): RouteTable {
     ReadSingleShardStream: async (req: ReadSingleShardStreamRequest, call: Writable<{ receivedRecords: unknown[] }>, signal: AbortSignal) => {
       const stream = streams.get(validateName('stream', req.streamName));
       const shardId = singleShard(stream);
-      const from = parseShardOffset(req.from, 'start offset');
+      const from = startOffset(req.from, parseShardOffset);
       const until = req.until ? parseShardOffset(req.until, 'end offset') : undefined;
       const cursor = await openCursor(shardId, from, until);
       await streamShard(call, cursor, parseCount(req.maxReadBatches), signal);
@@ -120,7 +128,7 @@ export function readerRoutes(ctx: ServerContext): RouteTable {
 
     ReadStream: async (req: ReadStreamRequest, call: Writable<{ receivedRecords: unknown[] }>, signal: AbortSignal) => {
       const stream = streams.get(validateName('stream', req.streamName));
-      const from = parseStreamOffset(req.from, 'start offset');
+      const from = startOffset(req.from, parseStreamOffset);
       const until = req.until ? parseStreamOffset(req.until, 'end offset') : undefined;
       const cursors: ShardCursor[] = [];
       for (const shard of stream.shards) {

@@ -130,6 +130,13 @@ describe('ReadShardStream', () => {
     expect(got.map((r) => r.recordIds[0]!.batchId)).toEqual(early.map((i) => i.batchId));
   });
 
+  it('reads from the beginning when no start is given, as upstream does', async () => {
+    const [shardId] = await stream('rs_nofrom');
+    const ids = await appendN('rs_nofrom', shardId!, 3);
+    const got = await readShardStream(shardId!, null, { specialOffset: 'LATEST' });
+    expect(got.map((r) => r.recordIds[0]!.batchId)).toEqual(ids.map((i) => i.batchId));
+  });
+
   it('caps the number of batches with maxReadBatches, then ends OK', async () => {
     const [shardId] = await stream('rs_cap');
     await appendN('rs_cap', shardId!, 30);
@@ -160,7 +167,7 @@ describe('ReadShardStream', () => {
     const otherIds = await appendN('rs_err', otherShard!, 1);
     await expectFailure(readShardStream(shardId!, { recordOffset: ids[2] }, { recordOffset: ids[0] }), status.INVALID_ARGUMENT, 901);
     await expectFailure(readShardStream(shardId!, { recordOffset: otherIds[0] }, { specialOffset: 'LATEST' }), status.INVALID_ARGUMENT, 901);
-    await expectFailure(readShardStream(shardId!, null, { specialOffset: 'LATEST' }), status.INVALID_ARGUMENT, 208);
+    await expectFailure(readShardStream(shardId!, {}, { specialOffset: 'LATEST' }), status.INVALID_ARGUMENT, 208);
     await expectFailure(readShardStream('31337', { specialOffset: 'EARLIEST' }, { specialOffset: 'LATEST' }), status.NOT_FOUND);
   });
 });
