@@ -71,6 +71,8 @@ export interface GroupSpec<Ctx> {
   aliases?: string[];
   summary: string;
   commands: Array<CommandSpec<Ctx>>;
+  /** set for a command without subcommands (`hstream sql`): every positional after the group name is its argument */
+  leaf?: CommandSpec<Ctx>;
 }
 
 const HELP_OPTION: OptionSpec = { long: 'help', short: 'h', type: 'boolean', help: 'Show this help text' };
@@ -111,7 +113,7 @@ function optionTable<Ctx>(groups: Array<GroupSpec<Ctx>>) {
     }
   };
   [HELP_OPTION, VERSION_OPTION, ...GLOBAL_OPTIONS].forEach(add);
-  for (const g of groups) for (const c of g.commands) c.options.forEach(add);
+  for (const g of groups) for (const c of [...g.commands, ...(g.leaf ? [g.leaf] : [])]) c.options.forEach(add);
   const shorts = new Map<string, string>();
   for (const [name, spec] of byName) {
     if (!spec.short) continue;
@@ -150,7 +152,7 @@ export function parseCommandLine<Ctx>(argv: string[], groups: Array<GroupSpec<Ct
     throw new UsageError(e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown ? `unknown option '${unknown[1]!}'` : firstLine(e.message));
   }
   const values = parsed.values;
-  const [groupName, commandName, ...args] = parsed.positionals;
+  const [groupName] = parsed.positionals;
   const help = values['help'] === true;
 
   if (groupName === undefined) {
@@ -160,13 +162,16 @@ export function parseCommandLine<Ctx>(argv: string[], groups: Array<GroupSpec<Ct
   }
   const group = groups.find((g) => g.name === groupName || g.aliases?.includes(groupName));
   if (!group) throw new UsageError(`unknown command '${groupName}'`);
-  if (commandName === undefined) {
+  const leaf = group.leaf;
+  const [commandName, ...rest] = parsed.positionals.slice(1);
+  const args = leaf ? parsed.positionals.slice(1) : rest;
+  if (!leaf && commandName === undefined) {
     if (help) return { kind: 'help', text: groupHelp(group) };
     throw new UsageError(`missing COMMAND for 'hstream ${group.name}'`, `hstream ${group.name}`);
   }
-  const command = group.commands.find((c) => c.name === commandName);
-  if (!command) throw new UsageError(`unknown command '${commandName}' for 'hstream ${group.name}'`, `hstream ${group.name}`);
-  const where = `hstream ${group.name} ${command.name}`;
+  const command = leaf ?? group.commands.find((c) => c.name === commandName);
+  if (!command) throw new UsageError(`unknown command '${commandName!}' for 'hstream ${group.name}'`, `hstream ${group.name}`);
+  const where = leaf ? `hstream ${group.name}` : `hstream ${group.name} ${command.name}`;
   if (help) return { kind: 'help', text: commandHelp(group, command) };
 
   // merge aliases into the long name, and refuse flags this command does not take
@@ -271,7 +276,7 @@ export function groupHelp<Ctx>(group: GroupSpec<Ctx>): string {
 }
 
 export function commandHelp<Ctx>(group: GroupSpec<Ctx>, command: CommandSpec<Ctx>): string {
-  const usage = [`Usage: hstream ${group.name} ${command.name}`, ...command.args.map((a) => a.metavar), ...command.options.map(optionUsage)].join(' ');
+  const usage = [group.leaf ? `Usage: hstream ${group.name}` : `Usage: hstream ${group.name} ${command.name}`, ...command.args.map((a) => a.metavar), ...command.options.map(optionUsage)].join(' ');
   return [
     usage,
     `  ${command.summary}`,

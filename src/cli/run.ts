@@ -10,10 +10,11 @@ import { CliError, parseCommandLine, UsageError, type CliIO, type GroupSpec } fr
 import type { Connection } from './connection.js';
 import type { CliContext } from './context.js';
 import { nodeGroup } from './node.js';
+import { sqlGroup } from './sql.js';
 import { streamGroup } from './stream.js';
 import { subscriptionGroup } from './subscription.js';
 
-export const GROUPS: Array<GroupSpec<CliContext>> = [nodeGroup, streamGroup, subscriptionGroup];
+export const GROUPS: Array<GroupSpec<CliContext>> = [nodeGroup, streamGroup, subscriptionGroup, sqlGroup];
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(join(dirname(dirname(PROTO_PATH)), 'package.json'), 'utf8')) as { version?: string };
