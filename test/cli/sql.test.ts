@@ -35,6 +35,18 @@ function start(command: string, args: string[]) {
   return { child, out, exited };
 }
 
+describe('hstream sql usage', () => {
+  it('has its own help, is listed in the top help, and takes no positional argument', async () => {
+    const help = await hstream(['sql', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: hstream sql \[-e\|--execute SQL\] \[--total INT\]\n/);
+    expect((await hstream(['--help'])).stdout).toMatch(/\n  sql +Start HStream SQL Shell\n/);
+    const extra = await hstream(['sql', 'SHOW', 'STREAMS;']);
+    expect(extra.code).toBe(2);
+    expect(oneErrorLine(extra)).toBe("Error: unexpected argument 'SHOW'. See 'hstream sql --help'.");
+  });
+});
+
 describe('hstream sql --execute', () => {
   it('CREATE STREAM prints the stream table; INSERT VALUES prints Done.', async () => {
     const created = await sql('CREATE STREAM readings;');
@@ -190,6 +202,23 @@ describe.skipIf(!hasScript)('hstream sql interactive shell (pseudo-terminal via 
     expect(await run.exited).toBe(0);
     const ops = await serverObjects();
     expect(ops.streams).toContain('typed_in_shell');
+  });
+
+  it('Ctrl-C stops a push query in the shell, cleans up, and returns to the prompt', async () => {
+    await sql('CREATE STREAM shell_push;');
+    const before = await serverObjects();
+    const run = start('script', ['-qfec', `${process.execPath} ${CLI} --service-url ${ts.server.url} sql`, '/dev/null']);
+    await eventually(() => run.out.stdout.includes('> ') || undefined, 15_000);
+    run.child.stdin.write('SELECT v FROM shell_push\rEMIT CHANGES;\r');
+    await eventually(async () => (await serverObjects()).subscriptions.some((s) => s.startsWith('cli_internal_subscription_')) || undefined);
+    await sql('INSERT INTO shell_push (v) VALUES (7);');
+    await eventually(() => run.out.stdout.includes('{"v":7.0}') || undefined);
+    run.child.stdin.write('\x03');
+    await eventually(async () => JSON.stringify(await serverObjects()) === JSON.stringify(before) || undefined);
+    run.child.stdin.write('SHOW STREAMS;\r');
+    await eventually(() => /\| shell_push +\|/.test(run.out.stdout) || undefined, 15_000);
+    run.child.stdin.write('quit\r');
+    expect(await run.exited).toBe(0);
   });
 
   it('Ctrl-D leaves the shell', async () => {
