@@ -30,6 +30,11 @@ export interface Kv {
 }
 
 const ENCODINGS = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
+/**
+ * LevelDB's default 4 MiB memtable holds about one group commit of 32 × 100 KiB batches, so it
+ * flushed (and stalled writers) on nearly every write; a larger one absorbs bursts.
+ */
+const WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
 
 export async function openKv(location: string | undefined): Promise<Kv> {
   if (location === undefined) {
@@ -39,7 +44,7 @@ export async function openKv(location: string | undefined): Promise<Kv> {
     await db.open();
     return db as unknown as Kv;
   }
-  const db = new ClassicLevel<Buffer, Buffer>(location, ENCODINGS);
+  const db = new ClassicLevel<Buffer, Buffer>(location, { ...ENCODINGS, writeBufferSize: WRITE_BUFFER_BYTES });
   try {
     await db.open();
   } catch (err) {
