@@ -16,8 +16,9 @@ import { parseStatement, SqlError, type Statement } from '../../sql/index.js';
 import { compressionCode, decodeRecords, structToJson } from '../records.js';
 import { CliError, type CliIO } from './args.js';
 import { describeFailure, type Connection } from './connection.js';
-import { aesonEncode, renderTable, type JsonValue } from './format.js';
+import { aesonEncode, renderTable } from './format.js';
 import { renderStreams } from './stream.js';
+import { fromStructMessage, type StructMessage } from './struct.js';
 
 // ---------------------------------------------------------------------------
 // Statement splitting
@@ -51,43 +52,6 @@ export function splitStatements(text: string): { complete: string[]; rest: strin
 
 // ---------------------------------------------------------------------------
 // Formatting
-
-interface ValueMsg {
-  kind?: string;
-  numberValue?: number;
-  stringValue?: string;
-  boolValue?: boolean;
-  structValue?: StructMsg | null;
-  listValue?: { values?: ValueMsg[] } | null;
-}
-
-interface StructMsg {
-  fields?: Record<string, ValueMsg>;
-}
-
-function valueToJson(v: ValueMsg): JsonValue {
-  switch (v.kind) {
-    case 'numberValue':
-      return v.numberValue ?? 0;
-    case 'stringValue':
-      return v.stringValue ?? '';
-    case 'boolValue':
-      return v.boolValue ?? false;
-    case 'structValue':
-      return structMsgToJson(v.structValue ?? {});
-    case 'listValue':
-      return (v.listValue?.values ?? []).map(valueToJson);
-    default:
-      return null;
-  }
-}
-
-/** A google.protobuf.Struct as grpc-js hands it over (oneofs on) as a JSON object. */
-export function structMsgToJson(s: StructMsg): { [key: string]: JsonValue } {
-  const out: { [key: string]: JsonValue } = {};
-  for (const [k, v] of Object.entries(s.fields ?? {})) out[k] = valueToJson(v);
-  return out;
-}
 
 /** Upstream's `%Y-%m-%dT%H:%M:%S%z` in GMT for a unix time in seconds. */
 export function formatCreatedTime(seconds: string | number): string {
@@ -208,8 +172,8 @@ export class SqlRunner {
   }
 
   private async execute(stmt: Statement, text: string): Promise<void> {
-    const { result_set } = await this.conn.unary<{ result_set: StructMsg[] }>('ExecuteQuery', { stmt_text: text });
-    const rows = (result_set ?? []).map(structMsgToJson);
+    const { result_set } = await this.conn.unary<{ result_set: StructMessage[] }>('ExecuteQuery', { stmt_text: text });
+    const rows = (result_set ?? []).map(fromStructMessage);
     if (stmt.kind === 'createStream' && rows.length === 1) {
       const r = rows[0]!;
       this.out(
@@ -231,8 +195,8 @@ export class SqlRunner {
   }
 
   private async pull(text: string): Promise<void> {
-    const { results } = await this.conn.unary<{ results: StructMsg[] }>('ExecuteViewQuery', { sql: text });
-    for (const row of results ?? []) this.out(aesonEncode(structMsgToJson(row)) + '\n');
+    const { results } = await this.conn.unary<{ results: StructMessage[] }>('ExecuteViewQuery', { sql: text });
+    for (const row of results ?? []) this.out(aesonEncode(fromStructMessage(row)) + '\n');
   }
 
   private async show(object: 'streams' | 'queries' | 'views' | 'connectors', text: string): Promise<void> {

@@ -20,12 +20,12 @@ interface ValueMessage {
   numberValue?: number;
   stringValue?: string;
   boolValue?: boolean;
-  structValue?: StructMessage;
-  listValue?: { values?: ValueMessage[] };
+  structValue?: StructMessage | null;
+  listValue?: { values?: ValueMessage[] } | null;
   kind?: string;
 }
 
-interface StructMessage {
+export interface StructMessage {
   fields?: Record<string, ValueMessage>;
 }
 
@@ -70,7 +70,8 @@ function fromValue(v: ValueMessage): JsonValue {
   }
 }
 
-function fromStructMessage(s: StructMessage): JsonObject {
+/** A google.protobuf.Struct message object (as protobufjs or grpc-js with oneofs hand it over) as a JSON object. */
+export function fromStructMessage(s: StructMessage): JsonObject {
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(s.fields ?? {})) out[k] = fromValue(v);
   return out;
