@@ -45,12 +45,18 @@ const MAY_WAIT = new Set(['ReadShard']);
  */
 const SUBSCRIPTION_ECHO = 'subscriptionNotFound(id) quotes the unbounded id (src/core/subscriptions/manager.ts)';
 const QUERY_ECHO = 'QueryNotFound quotes the unbounded id (src/core/queries.ts)';
+const VIEW_ECHO = 'ViewNotFound quotes the unbounded name (src/core/queries.ts)';
 const KNOWN_NO_ANSWER = new Map<string, string>([
   ['GetSubscription', SUBSCRIPTION_ECHO],
   ['ListConsumers', SUBSCRIPTION_ECHO],
+  ['DeleteSubscription', SUBSCRIPTION_ECHO],
   ['GetQuery', QUERY_ECHO],
   ['DeleteQuery', QUERY_ECHO],
   ['TerminateQuery', QUERY_ECHO],
+  ['ResumeQuery', QUERY_ECHO],
+  ['PauseQuery', QUERY_ECHO],
+  ['GetView', VIEW_ECHO],
+  ['DeleteView', VIEW_ECHO],
 ]);
 /** grpc-js answers INTERNAL with exactly this text when the request does not decode */
 const GRPC_JS_DECODE_FAILURE = 'Error deserializing request';
@@ -221,8 +227,23 @@ describe('T5: hostile input against every RPC', () => {
       // connection: replay it alone on its own connection to see whose fault it is.
       const hungHere: CaseResult[] = [];
       const collateralHere: CaseResult[] = [];
+      // Same for a certain outcome that was missed (a wedged connection refuses new streams).
+      const unmetHere: CaseResult[] = [];
+      const missed = (r: CaseResult) =>
+        (r.c.expect === 'resource-exhausted' && r.code !== grpc.status.RESOURCE_EXHAUSTED) || (r.c.expect === 'non-ok' && r.code === grpc.status.OK);
       await Promise.all(
         [...results.entries()].map(async ([i, r]) => {
+          if (missed(r) && r.code !== grpc.status.DEADLINE_EXCEEDED) {
+            const alone = rawClient();
+            const again = await send(alone, r.c, CONFIRM_DEADLINE_MS);
+            alone.close();
+            if (missed(again)) unmet.push(again);
+            else {
+              unmetHere.push(r);
+              results[i] = again;
+            }
+            return;
+          }
           if (r.code !== grpc.status.DEADLINE_EXCEEDED || r.c.method.responseStream || MAY_WAIT.has(r.c.method.name)) return;
           const alone = rawClient();
           // a generous deadline (on a busy machine a slow answer is still an answer), except for known culprits
@@ -241,7 +262,8 @@ describe('T5: hostile input against every RPC', () => {
       const explained = hungHere.every((r) => KNOWN_NO_ANSWER.has(r.c.method.name));
       for (const r of hungHere) (KNOWN_NO_ANSWER.has(r.c.method.name) ? knownHung : hung).push(r);
       if (hungHere.length === 0) slow += collateralHere.length;
-      else for (const r of collateralHere) (explained ? knownCollateral : collateral).push(r);
+      else for (const r of [...collateralHere, ...unmetHere]) (explained ? knownCollateral : collateral).push(r);
+      if (hungHere.length === 0) unmet.push(...unmetHere);
       if (VERBOSE) appendFileSync(VERBOSE, results.map(caseLine).join('\n') + '\n');
       for (const r of results) {
         maxMs = Math.max(maxMs, r.ms);
@@ -251,8 +273,6 @@ describe('T5: hostile input against every RPC', () => {
         byKind.set(r.c.kind, (byKind.get(r.c.kind) ?? 0) + 1);
         if (r.code === grpc.status.INTERNAL && r.details === GRPC_JS_DECODE_FAILURE) internalDecode.push(r);
         else if (r.code === grpc.status.INTERNAL || r.code === grpc.status.UNKNOWN) internalOther.push(r);
-        if (r.c.expect === 'resource-exhausted' && r.code !== grpc.status.RESOURCE_EXHAUSTED) unmet.push(r);
-        if (r.c.expect === 'non-ok' && r.code === grpc.status.OK) unmet.push(r);
       }
       rssPeak = Math.max(rssPeak, server.rssKiB() ?? 0);
       const lastBatch = () => results.map(caseLine).join('\n');
