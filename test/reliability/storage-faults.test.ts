@@ -265,7 +265,10 @@ describe('T4: storage faults', () => {
     const targets = [...(await setupStream(client, 'c1', 2)), ...(await setupStream(client, 'c2', 1))];
     const shards = targets.map((t) => t.shardId);
     let bytes = 0;
-    while (bytes < 10 * 1024 * 1024) {
+    const hasTables = () => readdirSync(pristine).some((f) => f.endsWith('.ldb'));
+    const writeStarted = Date.now();
+    // until LevelDB has flushed a memtable into a table file (in the background), and a bit more for the WAL
+    while (bytes < 10 * 1024 * 1024 || (!hasTables() && Date.now() - writeStarted < 60_000)) {
       const r = await appendBatch(client, ledger, checker, rng, {
         target: rng.pick(targets),
         producer: 1,
