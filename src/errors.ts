@@ -79,10 +79,31 @@ export class HStreamError extends Error {
   }
 
   /** The grpc-message text clients receive. */
+  /**
+   * The grpc-message text clients receive. Statuses travel in HTTP/2 trailers, and a status too
+   * large for them is never delivered (the call, and its connection, hang), so client text quoted
+   * anywhere in an error is cut here, in one place.
+   */
   get details(): string {
-    if (this.plainText) return this.message;
-    return JSON.stringify({ error: this.errorCode, message: this.message, extra: this.extra });
+    if (this.plainText) return clip(this.message);
+    return JSON.stringify({ error: this.errorCode, message: clip(this.message), extra: clipExtra(this.extra) });
   }
+}
+
+/** Longest string quoted back in an error. */
+const MAX_QUOTED_CHARS = 200;
+
+function clip(text: string): string {
+  return text.length <= MAX_QUOTED_CHARS * 4 ? text : `${text.slice(0, MAX_QUOTED_CHARS * 4)}… (${text.length} characters)`;
+}
+
+function clipExtra(extra: Extra): Extra {
+  if (typeof extra === 'string') return extra.length <= MAX_QUOTED_CHARS ? extra : `${extra.slice(0, MAX_QUOTED_CHARS)}… (${extra.length} characters)`;
+  if (Array.isArray(extra)) return extra.slice(0, 20).map(clipExtra);
+  if (extra !== null && typeof extra === 'object') {
+    return Object.fromEntries(Object.entries(extra).slice(0, 20).map(([k, v]) => [k.slice(0, MAX_QUOTED_CHARS), clipExtra(v)]));
+  }
+  return extra;
 }
 
 type Leaf = (message: string, options?: HStreamErrorOptions) => HStreamError;

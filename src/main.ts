@@ -27,8 +27,6 @@ async function main(): Promise<void> {
     process.stderr.write(`hstreamlite: cannot start: ${(err as Error).message}\n`);
     process.exit(1);
   });
-  // One machine-readable line on stdout: harnesses wait for it instead of sleeping.
-  process.stdout.write(JSON.stringify({ event: 'listening', host: server.host, port: server.port, url: server.url }) + '\n');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -47,6 +45,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // One machine-readable line on stdout: harnesses wait for it instead of sleeping. It comes after
+  // the signal handlers, so a SIGTERM sent as soon as it is read always shuts down cleanly.
+  process.stdout.write(JSON.stringify({ event: 'listening', host: server.host, port: server.port, url: server.url }) + '\n');
 }
 
 void main();

@@ -21,6 +21,7 @@ import { startHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import { hstreamApiDefinition } from './proto.js';
 import { buildRoutes, implementation } from './server/routes.js';
+import { tolerantDecoders } from './server/wrap.js';
 
 export const VERSION = '0.1.0';
 
@@ -137,7 +138,7 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
       version: { version: VERSION, commit: 'hstreamlite' },
     }),
   };
-  server.addService(hstreamApiDefinition(), implementation(ctx, buildRoutes(ctx)));
+  server.addService(tolerantDecoders(hstreamApiDefinition()), implementation(ctx, buildRoutes(ctx)));
   const hostPart = config.host.includes(':') ? `[${config.host}]` : config.host;
   boundPort = await bind(server, `${hostPart}:${config.port}`, credentials);
   let http: Server | undefined;

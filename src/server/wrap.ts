@@ -7,7 +7,40 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Metrics } from '../core/metrics.js';
-import { toHStreamError } from '../errors.js';
+import { ErrorCode, invalidArgument, toHStreamError } from '../errors.js';
+
+/** Stands in for a request whose bytes are not the expected message, so the handler can refuse it. */
+export class UndecodableRequest {
+  constructor(readonly reason: string) {}
+}
+
+/**
+ * The service definition with request decoders that never throw: grpc-js answers a decoder
+ * exception with INTERNAL, but bytes that are not the expected message are the client's mistake.
+ */
+export function tolerantDecoders(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const decode = method.requestDeserialize;
+    out[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return decode(bytes);
+        } catch (err) {
+          return new UndecodableRequest((err as Error).message);
+        }
+      },
+    };
+  }
+  return out as grpc.ServiceDefinition;
+}
+
+function assertDecoded(request: unknown): void {
+  if (request instanceof UndecodableRequest) {
+    throw invalidArgument(ErrorCode.InternalError, 'DecodeRequestErr', { extra: `the request is not a valid message: ${request.reason}` });
+  }
+}
 
 /** What every wrapped call reports to: the log, the metrics, and the server's shutdown signal. */
 export interface CallEnv {
@@ -58,6 +91,7 @@ export function unary<Req, Res>(rpc: string, env: CallEnv, fn: UnaryFn<Req, Res>
     const started = performance.now();
     let result: Promise<Res>;
     try {
+      assertDecoded(call.request);
       result = Promise.resolve(fn(call.request, call));
     } catch (err) {
       result = Promise.reject(err);
@@ -145,7 +179,11 @@ function runStreaming(call: StreamingCall, rpc: string, env: CallEnv, body: (sig
 export type ServerStreamFn<Req, Res> = (req: Req, call: grpc.ServerWritableStream<Req, Res>, signal: AbortSignal) => Promise<void>;
 
 export function serverStream<Req, Res>(rpc: string, env: CallEnv, fn: ServerStreamFn<Req, Res>): grpc.handleServerStreamingCall<Req, Res> {
-  return (call) => runStreaming(call as StreamingCall, rpc, env, (signal) => fn(call.request, call, signal));
+  return (call) =>
+    runStreaming(call as StreamingCall, rpc, env, (signal) => {
+      assertDecoded(call.request);
+      return fn(call.request, call, signal);
+    });
 }
 
 export type BidiFn<Req, Res> = (call: grpc.ServerDuplexStream<Req, Res>, signal: AbortSignal) => Promise<void>;
@@ -166,7 +204,18 @@ export function messageReader<Req>(call: grpc.ServerDuplexStream<Req, unknown>, 
     wake = undefined;
     w?.();
   };
+  let undecodable: unknown;
   call.on('data', (msg: Req) => {
+    if (msg instanceof UndecodableRequest) {
+      try {
+        assertDecoded(msg);
+      } catch (err) {
+        undecodable ??= err;
+      }
+      ended = true;
+      notify();
+      return;
+    }
     queue.push(msg);
     // Bound what a fast sender can make us hold: stop reading until the handler catches up.
     if (queue.length >= MAX_BUFFERED_MESSAGES) call.pause();
@@ -182,6 +231,7 @@ export function messageReader<Req>(call: grpc.ServerDuplexStream<Req, unknown>, 
   });
   return async () => {
     while (queue.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
+    if (queue.length === 0 && undecodable !== undefined) throw undecodable;
     const next = queue.shift();
     if (call.isPaused() && queue.length < MAX_BUFFERED_MESSAGES / 2) call.resume();
     return next;

@@ -51,3 +51,21 @@ describe('grpc-message encoding', () => {
     expect(g.body!.extra).toBe('ünïcode');
   });
 });
+
+describe('statuses for hostile requests (reliability suite findings)', () => {
+  it('answers bytes that are not the expected message with INVALID_ARGUMENT, not INTERNAL', async () => {
+    // a lone tag byte with nothing after it: protobufjs refuses to decode it
+    const trailers = await rawCall('/hstream.server.HStreamApi/GetStream', Buffer.from([0x0f]));
+    expect(trailers['grpc-status']).toBe(String(status.INVALID_ARGUMENT));
+    const bidi = await rawCall('/hstream.server.HStreamApi/StreamingFetch', Buffer.from([0x0f]));
+    expect(bidi['grpc-status']).toBe(String(status.INVALID_ARGUMENT));
+  });
+
+  it.each(['GetSubscription', 'GetQuery', 'GetView'])('answers %s with a 100 KB id, quoting only a bounded part of it', async (rpc) => {
+    const huge = 'x'.repeat(100_000);
+    const req = rpc === 'GetSubscription' ? { id: huge } : rpc === 'GetQuery' ? { id: huge } : { viewId: huge };
+    const f = await expectFailure(t.client.unary(rpc, req, { deadlineMs: 5000 }), status.NOT_FOUND);
+    expect(f.details.length).toBeLessThan(2000);
+    expect(await t.client.unary('Echo', { msg: 'still serving' })).toEqual({ msg: 'still serving' });
+  });
+});
