@@ -21,7 +21,7 @@ import {
 } from '../errors.js';
 import { decodeRecords, encodeRecords, jsonToStruct, structToJson, type JsonValue } from '../records.js';
 import { parseStatement, planSelect, QueryRuntime, SqlError, type QueryPlan, type Row, type SelectStatement } from '../../sql/index.js';
-import { ShardCursor, UNBOUNDED } from './readers.js';
+import { ShardCursor, UNBOUNDED, waitForAny } from './readers.js';
 import type { StreamCatalog, StreamInfo } from './streams.js';
 
 export type QueryStatus = 'TASK_CREATING' | 'TASK_RUNNING' | 'TASK_ABORTED' | 'TASK_TERMINATED';
@@ -243,7 +243,7 @@ export class QueryManager {
         await this.emit(q, out);
       }
       if (Date.now() - q.lastCheckpointMs >= CHECKPOINT_INTERVAL_MS) await this.checkpoint(q);
-      if (!progressed && !signal.aborted) await waitAny(q, signal);
+      if (!progressed && !signal.aborted) await waitForAny(q.cursors.map(({ cursor }) => cursor), IDLE_WAIT_MS, signal);
     }
   }
 
@@ -337,18 +337,6 @@ export class QueryManager {
 
 function sinkShard(sink: StreamInfo): number {
   return sink.shards[0]!.shardId;
-}
-
-async function waitAny(q: RunningQuery, signal: AbortSignal): Promise<void> {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    await Promise.race(q.cursors.map(({ cursor }) => cursor.waitForData(IDLE_WAIT_MS, controller.signal)));
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    controller.abort();
-  }
 }
 
 /** A record as SQL input: JSON-flag records are Structs; RAW records are used if they hold a JSON object. */
