@@ -20,6 +20,7 @@ import type {
   ReadStreamByKeyRequest,
   ReadStreamRequest,
   RecordId,
+  ShardOffset,
 } from './messages.js';
 import type { RouteTable } from './routes.js';
 import { parseCount, parseId, validateName } from './validate.js';
@@ -78,6 +79,19 @@ export function readerRoutes(ctx: ServerContext): RouteTable {
     return new ShardCursor(streams, shardId, start.lsn, end);
   }
 
+  /** ReadShardStream and ReadSingleShardStream once the shard is known. */
+  async function readOneShard(
+    shardId: number,
+    req: { from: ShardOffset | null; until: ShardOffset | null; maxReadBatches: string },
+    call: Writable<{ receivedRecords: unknown[] }>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const from = startOffset(req.from, parseShardOffset);
+    const until = req.until ? parseShardOffset(req.until, 'end offset') : undefined;
+    const cursor = await openCursor(shardId, from, until);
+    await streamShard(call, cursor, parseCount(req.maxReadBatches), signal);
+  }
+
   function singleShard(stream: StreamInfo): number {
     if (stream.shards.length !== 1) {
       throw invalidArgument(ErrorCode.ShardReaderTooManyShards, 'TooManyShardCount', {
@@ -109,22 +123,11 @@ export function readerRoutes(ctx: ServerContext): RouteTable {
 
     ListShardReaders: () => ({ readerId: readers.list() }),
 
-    ReadShardStream: async (req: ReadShardStreamRequest, call: Writable<{ receivedRecords: unknown[] }>, signal: AbortSignal) => {
-      const shardId = liveShard(req.shardId);
-      const from = startOffset(req.from, parseShardOffset);
-      const until = req.until ? parseShardOffset(req.until, 'end offset') : undefined;
-      const cursor = await openCursor(shardId, from, until);
-      await streamShard(call, cursor, parseCount(req.maxReadBatches), signal);
-    },
+    ReadShardStream: (req: ReadShardStreamRequest, call: Writable<{ receivedRecords: unknown[] }>, signal: AbortSignal) =>
+      readOneShard(liveShard(req.shardId), req, call, signal),
 
-    ReadSingleShardStream: async (req: ReadSingleShardStreamRequest, call: Writable<{ receivedRecords: unknown[] }>, signal: AbortSignal) => {
-      const stream = streams.get(validateName('stream', req.streamName));
-      const shardId = singleShard(stream);
-      const from = startOffset(req.from, parseShardOffset);
-      const until = req.until ? parseShardOffset(req.until, 'end offset') : undefined;
-      const cursor = await openCursor(shardId, from, until);
-      await streamShard(call, cursor, parseCount(req.maxReadBatches), signal);
-    },
+    ReadSingleShardStream: (req: ReadSingleShardStreamRequest, call: Writable<{ receivedRecords: unknown[] }>, signal: AbortSignal) =>
+      readOneShard(singleShard(streams.get(validateName('stream', req.streamName))), req, call, signal),
 
     ReadStream: async (req: ReadStreamRequest, call: Writable<{ receivedRecords: unknown[] }>, signal: AbortSignal) => {
       const stream = streams.get(validateName('stream', req.streamName));
