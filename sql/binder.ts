@@ -20,6 +20,7 @@ import type { ColumnRef, Expr, Name, SelectStatement, TableRef, WindowSpec, Join
 import { SqlError, type SourcePos } from './errors.js';
 import { SCALAR_FUNCTIONS, type StaticType } from './functions/scalar.js';
 import { columnName, exprName } from './naming.js';
+import { KIND_NAMES } from './values.js';
 
 export type BindMode = 'push' | 'pull';
 
@@ -79,22 +80,8 @@ export const WINDOW_COLUMNS = ['window_start', 'window_end'] as const;
 
 const bindError = (message: string, pos: SourcePos) => new SqlError('bind', message, pos);
 
-const TYPE_LABEL: Record<StaticType, string> = {
-  any: 'value',
-  null: 'Null',
-  int: 'Integer',
-  float: 'Float',
-  number: 'Number',
-  bool: 'Boolean',
-  string: 'String',
-  bytes: 'Bytea',
-  date: 'Date',
-  time: 'Time',
-  timestamp: 'Timestamp',
-  interval: 'Interval',
-  array: 'Array',
-  json: 'Jsonb',
-};
+// the run-time kinds' names, plus the two types only the binder knows
+const TYPE_LABEL: Record<StaticType, string> = { ...KIND_NAMES, any: 'value', number: 'Number' };
 const article = (w: string) => (/^[AEIOU]/.test(w) ? 'an' : 'a');
 const isNumeric = (t: StaticType) => t === 'int' || t === 'float' || t === 'number';
 const isKnown = (t: StaticType) => t !== 'any' && t !== 'null';
