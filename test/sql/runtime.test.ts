@@ -9,18 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseStatement, planSelect, QueryRuntime, SqlError, type JsonValue, type QueryPlan, type Row } from '../../sql/index.js';
 import { foldChangelog } from './case-file.js';
+import { rng } from '../helpers/rng.js';
 
-/** deterministic PRNG (mulberry32) */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function planOf(sql: string): QueryPlan {
   const s = parseStatement(sql);

@@ -1,17 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { ShardAckWindow } from '../../src/core/subscriptions/ack-window.js';
+import { rng } from '../helpers/rng.js';
 
-/** Deterministic PRNG (mulberry32) so randomized runs are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(xs: T[], rand: () => number): T[] {
   for (let i = xs.length - 1; i > 0; i--) {
