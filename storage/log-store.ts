@@ -8,6 +8,14 @@
  * An append resolves only after its batch is in LevelDB's log, so a resolved
  * append survives kill -9 (and power loss with `sync`).
  *
+ * Segment metadata is written only when a segment opens (together with the
+ * final state of the one it seals), never per append: a metadata key in every
+ * write made each LevelDB memtable span from the data keys to the metadata
+ * keys, so no flushed file could be moved down the levels without a merge and
+ * compaction rewrote the whole log again and again (append throughput fell to
+ * a third within seconds; see bench/README.md). The open segment's end is
+ * rebuilt from the log's last batch at recovery.
+ *
  * A failed write makes the store refuse every later write (LevelDB itself
  * does the same after a failed sync): the outcome of the failed batch is
  * unknown, so nothing more may be acknowledged until the store is reopened.
@@ -59,6 +67,8 @@ interface LogState {
   assigned: number;
   lastTimeMs: number;
   segments: Segment[];
+  /** the last segment came from a restart: the next batch opens a new one */
+  openSegmentSealed: boolean;
   waiters: Set<() => void>;
 }
 
@@ -115,7 +125,15 @@ export class LogStore {
       const lastLsn = last ? decodeDataKey(last[0]).lsn : LSN_BASE;
       const tail = Math.max(lastLsn, meta.trimPoint, LSN_BASE);
       const lastTimeMs = last ? entryTimeMs(last[1]) : 0;
-      this.logs.set(meta.shardId, { meta, tail, assigned: tail, lastTimeMs, segments, waiters: new Set() });
+      const open = segments[segments.length - 1];
+      if (open && last && lastLsn >= open.firstLsn) {
+        // Its stored end is where it was opened (or sealed): the log's last batch is its real end.
+        // LSNs are dense, so the batch count is exact; its byte size is not, so it takes no more batches.
+        open.lastLsn = lastLsn;
+        open.lastTimeMs = lastTimeMs;
+        open.batches = lastLsn - open.firstLsn + 1;
+      }
+      this.logs.set(meta.shardId, { meta, tail, assigned: tail, lastTimeMs, segments, openSegmentSealed: open !== undefined, waiters: new Set() });
       // A trim is recorded before its data is cleared; finish one a crash interrupted.
       if (meta.trimPoint > LSN_BASE) await this.clearData(meta.shardId, meta.trimPoint);
     }
@@ -165,6 +183,7 @@ export class LogStore {
         assigned: LSN_BASE,
         lastTimeMs: 0,
         segments: [],
+        openSegmentSealed: false,
         waiters: new Set(),
       });
     }
@@ -244,7 +263,6 @@ export class LogStore {
     }
     const ops: KvOp[] = [];
     const accepted: Array<{ p: PendingAppend; log: LogState; lsn: number; timeMs: number }> = [];
-    const touched = new Map<Segment, number>();
     for (const p of group) {
       const log = this.logs.get(p.shardId);
       if (!log) {
@@ -256,17 +274,19 @@ export class LogStore {
       const timeMs = Math.max(Date.now(), log.lastTimeMs);
       log.lastTimeMs = timeMs;
       const value = encodeEntry({ ...p.entry, timeMs });
-      const seg = segmentFor(log.segments, lsn, timeMs, value.length, this.options.segment);
+      const sealed = log.segments[log.segments.length - 1];
+      const seg = segmentFor(log.segments, lsn, timeMs, value.length, this.options.segment, log.openSegmentSealed);
+      if (seg !== sealed) {
+        log.openSegmentSealed = false;
+        if (sealed) ops.push(metaOpToKv({ type: 'put', path: segmentPath(p.shardId, sealed.firstLsn), value: sealed }));
+        ops.push(metaOpToKv({ type: 'put', path: segmentPath(p.shardId, seg.firstLsn), value: seg }));
+      }
       seg.lastLsn = lsn;
       seg.lastTimeMs = timeMs;
       seg.bytes += value.length;
       seg.batches += 1;
-      touched.set(seg, p.shardId);
       ops.push({ type: 'put', key: dataKey(p.shardId, lsn), value });
       accepted.push({ p, log, lsn, timeMs });
-    }
-    for (const [seg, shardId] of touched) {
-      ops.push(metaOpToKv({ type: 'put', path: segmentPath(shardId, seg.firstLsn), value: seg }));
     }
     if (accepted.length === 0) return;
     try {

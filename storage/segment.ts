@@ -28,16 +28,21 @@ export function segmentPrefix(shardId: number): string {
   return `seg/${shardId}/`;
 }
 
-/** The segment a new batch goes into: the open one, or a fresh one when it is full or old. */
+/**
+ * The segment a new batch goes into: the open one, or a fresh one when it is
+ * full, old or `sealed` (a segment recovered after a restart is sealed: its
+ * size is not known exactly, see LogStore.recover).
+ */
 export function segmentFor(
   segments: Segment[],
   lsn: number,
   timeMs: number,
   bytes: number,
   policy: SegmentPolicy,
+  sealed = false,
 ): Segment {
   const open = segments[segments.length - 1];
-  if (open !== undefined && open.bytes + bytes <= policy.maxBytes && timeMs - open.firstTimeMs < policy.maxAgeMs) {
+  if (open !== undefined && !sealed && open.bytes + bytes <= policy.maxBytes && timeMs - open.firstTimeMs < policy.maxAgeMs) {
     return open;
   }
   const fresh: Segment = { firstLsn: lsn, lastLsn: lsn, firstTimeMs: timeMs, lastTimeMs: timeMs, bytes: 0, batches: 0 };

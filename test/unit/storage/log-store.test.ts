@@ -119,6 +119,39 @@ describe('LogStore on disk across reopen', () => {
     await store.close();
   });
 
+  it('rebuilds the open segment from the last batch after a restart, and seals it', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    // one big segment: its stored metadata is written when it opens, never per append
+    const opts = { location: dir, sync: false, segment: { maxBytes: 1 << 20, maxAgeMs: 3_600_000 }, maxQueuedBytes: 1 << 20 };
+    let store = await LogStore.open(opts);
+    await store.createLogs([4], []);
+    const times: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      times.push((await store.append(4, entry(`b${i}`))).timeMs);
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    await store.close();
+    store = await LogStore.open(opts);
+    expect(store.segments(4)).toEqual([
+      expect.objectContaining({ firstLsn: FIRST_LSN, lastLsn: FIRST_LSN + 5, lastTimeMs: times[5], batches: 6 }),
+    ]);
+    // time search reaches batches that were appended after the segment's metadata was written
+    expect(await store.findLsnByTime(4, times[4]!)).toBe(FIRST_LSN + 4);
+    expect((await store.append(4, entry('after'))).lsn).toBe(FIRST_LSN + 6);
+    expect(store.segments(4).map((s) => [s.firstLsn, s.lastLsn])).toEqual([
+      [FIRST_LSN, FIRST_LSN + 5],
+      [FIRST_LSN + 6, FIRST_LSN + 6],
+    ]);
+    // retention by age still sees the old segment's real end
+    await store.expire(4, times[5]! + 1);
+    expect(store.head(4)).toBe(FIRST_LSN + 6);
+    await store.close();
+    store = await LogStore.open(opts);
+    expect(store.segments(4).map((s) => [s.firstLsn, s.lastLsn])).toEqual([[FIRST_LSN + 6, FIRST_LSN + 6]]);
+    await store.close();
+  });
+
   it('refuses a data directory held by another open store (STORE_LOCKED)', async () => {
     const dir = tempDir();
     dirs.push(dir);
