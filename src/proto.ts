@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { withClientHotCodecs } from './wire/hot-messages.js';
 
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -36,7 +37,7 @@ export function hstreamApiDefinition(): grpc.ServiceDefinition {
   return cached;
 }
 
-/** A client constructor for tests, tools and the CLI. */
+/** A client constructor for tests, tools and the CLI (data-path messages on the hand-written codecs). */
 export function hstreamApiClient(): grpc.ServiceClientConstructor {
-  return grpc.makeGenericClientConstructor(hstreamApiDefinition(), 'HStreamApi');
+  return grpc.makeGenericClientConstructor(withClientHotCodecs(hstreamApiDefinition()), 'HStreamApi');
 }

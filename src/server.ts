@@ -22,6 +22,7 @@ import { createLogger, type Logger } from './log.js';
 import { hstreamApiDefinition } from './proto.js';
 import { buildRoutes, implementation } from './server/routes.js';
 import { tolerantDecoders } from './server/wrap.js';
+import { withServerHotCodecs } from './wire/hot-messages.js';
 
 export const VERSION = '0.1.0';
 
@@ -138,7 +139,7 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
       version: { version: VERSION, commit: 'hstreamlite' },
     }),
   };
-  server.addService(tolerantDecoders(hstreamApiDefinition()), implementation(ctx, buildRoutes(ctx)));
+  server.addService(tolerantDecoders(withServerHotCodecs(hstreamApiDefinition())), implementation(ctx, buildRoutes(ctx)));
   const hostPart = config.host.includes(':') ? `[${config.host}]` : config.host;
   boundPort = await bind(server, `${hostPart}:${config.port}`, credentials);
   let http: Server | undefined;
