@@ -75,7 +75,7 @@ function compressionCode(value: string | number): number {
 class Encoder {
   private sizes: number[] = [];
   private next = 0;
-  buf = Buffer.alloc(0);
+  buf: Buffer = Buffer.alloc(0);
   pos = 0;
 
   measureRecordIds(ids: WireRecordId[]): number {
@@ -179,8 +179,8 @@ class Encoder {
     }
   }
 
-  alloc(size: number): void {
-    this.buf = Buffer.allocUnsafe(size);
+  alloc(size: number, reuse = false): void {
+    this.buf = reuse ? scratchBuffer(size) : Buffer.allocUnsafe(size);
     this.pos = 0;
     this.next = 0;
   }
@@ -195,6 +195,22 @@ class Encoder {
     if (this.pos !== this.buf.length) throw new Error(`encoder wrote ${this.pos} of ${this.buf.length} bytes`);
     return this.buf;
   }
+}
+
+/**
+ * grpc-js copies a server response into its own framed buffer before the
+ * serializer's caller returns (ServerInterceptingCall.serializeMessage), so
+ * server responses are written into one reused buffer: a fresh 100 KiB
+ * allocation per delivered batch kept the garbage collector busy for a sixth
+ * of the server's time. Not for client requests, which grpc-js may hold.
+ */
+let scratch = Buffer.allocUnsafeSlow(0);
+const MAX_SCRATCH_BYTES = 8 * 1024 * 1024;
+
+function scratchBuffer(size: number): Buffer {
+  if (size > MAX_SCRATCH_BYTES) return Buffer.allocUnsafe(size);
+  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.min(MAX_SCRATCH_BYTES, Math.max(size, scratch.length * 2, 64 * 1024)));
+  return scratch.subarray(0, size);
 }
 
 function fieldU64Size(field: number, bytes: number | Buffer): number {
@@ -219,7 +235,7 @@ function lenFieldSize(bytes: number): number {
  * ReadShard/ReadShardStream/ReadStream/ReadSingleShardStreamResponse (a
  * list): both are field 1 on the wire.
  */
-export function encodeReceivedRecords(message: { receivedRecords: WireReceivedRecord | WireReceivedRecord[] | null }): Buffer {
+export function encodeReceivedRecords(message: { receivedRecords: WireReceivedRecord | WireReceivedRecord[] | null }, reuseBuffer = false): Buffer {
   const value = message.receivedRecords;
   const records = value === null || value === undefined ? [] : Array.isArray(value) ? value : [value];
   const enc = new Encoder();
@@ -228,7 +244,7 @@ export function encodeReceivedRecords(message: { receivedRecords: WireReceivedRe
     const body = enc.measureReceived(r);
     size += 1 + varintSize(body) + body;
   }
-  enc.alloc(size);
+  enc.alloc(size, reuseBuffer);
   for (const r of records) enc.writeReceived(1, r);
   return enc.finish();
 }
@@ -421,10 +437,10 @@ export function withServerHotCodecs(definition: grpc.ServiceDefinition): grpc.Se
     Append: { responseSerialize: (m) => encodeAppendResponse(m as WireAppendResponse) },
     StreamingFetch: {
       requestDeserialize: (b: Buffer) => decodeStreamingFetchRequest(b),
-      responseSerialize: (m) => encodeReceivedRecords(m as { receivedRecords: WireReceivedRecord }),
+      responseSerialize: (m) => encodeReceivedRecords(m as { receivedRecords: WireReceivedRecord }, true),
     },
   };
-  for (const name of RECEIVED_LISTS) codecs[name] = { responseSerialize: (m) => encodeReceivedRecords(m as { receivedRecords: WireReceivedRecord[] }) };
+  for (const name of RECEIVED_LISTS) codecs[name] = { responseSerialize: (m) => encodeReceivedRecords(m as { receivedRecords: WireReceivedRecord[] }, true) };
   return swap(definition, codecs);
 }
 

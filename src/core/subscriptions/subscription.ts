@@ -44,9 +44,9 @@ export interface SubscriptionMeta {
 export const DEFAULT_ACK_TIMEOUT_SECONDS = 60;
 export const DEFAULT_MAX_UNACKED_RECORDS = 10_000;
 
-/** One store read: at most this many batches / bytes. */
+/** One store read: at most this many batches / bytes (a pump holds up to two: the one being sent, the next). */
 export const READ_CHUNK_BATCHES = 100;
-export const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+export const READ_CHUNK_BYTES = 2 * 1024 * 1024;
 /** How often due redeliveries are looked for. */
 export const REDELIVERY_CHECK_INTERVAL_MS = 100;
 /** A caught-up pump re-checks the tail at least this often (it is woken by appends before). */
@@ -72,6 +72,13 @@ export interface ShardState {
   owner: Consumer | undefined;
   /** aborts the running pump of this shard */
   pump: AbortController | undefined;
+}
+
+/** A chunk read before it was needed, valid only while the shard is still read from `from` in the same epoch. */
+interface ReadAhead {
+  from: number;
+  epoch: number;
+  batches: Promise<StoredBatch[]>;
 }
 
 interface PendingDelivery {
@@ -337,6 +344,9 @@ export class Subscription {
   async #pumpLoop(shard: ShardState, owner: Consumer, signal: AbortSignal): Promise<void> {
     const store = this.#deps.store;
     const { shardId } = shard;
+    // The next chunk, read while this one is being sent: reads run on LevelDB's threads, and a pump
+    // that only read once the previous chunk was out left the transport idle for every read.
+    let ahead: ReadAhead | undefined;
     while (!signal.aborted) {
       if (this.#unacked >= this.maxUnacked) {
         await this.#waitForRoom(signal);
@@ -350,7 +360,9 @@ export class Subscription {
       const room = this.maxUnacked - this.#unacked;
       let batches: StoredBatch[];
       try {
-        batches = await store.read(shardId, shard.next, Number.MAX_SAFE_INTEGER, Math.min(READ_CHUNK_BATCHES, Math.max(1, room)), READ_CHUNK_BYTES);
+        const readAhead = ahead?.from === shard.next && ahead.epoch === epoch ? ahead.batches : undefined;
+        ahead = undefined;
+        batches = await (readAhead ?? store.read(shardId, shard.next, Number.MAX_SAFE_INTEGER, Math.min(READ_CHUNK_BATCHES, Math.max(1, room)), READ_CHUNK_BYTES));
       } catch (err) {
         if (signal.aborted) return;
         if (!store.hasLog(shardId)) {
@@ -368,6 +380,12 @@ export class Subscription {
         // Nothing in [max(next, head), tail]: wait for the tail to pass that point.
         await store.waitForAppend(shardId, Math.max(shard.next, store.head(shardId)) - 1, IDLE_WAIT_MS, signal);
         continue;
+      }
+      const after = batches[batches.length - 1]!.lsn + 1;
+      if (after <= store.tail(shardId)) {
+        const next = store.read(shardId, after, Number.MAX_SAFE_INTEGER, READ_CHUNK_BATCHES, READ_CHUNK_BYTES);
+        next.catch(() => undefined); // a failed read-ahead is read again (and reported) by the loop
+        ahead = { from: after, epoch, batches: next };
       }
       for (const batch of batches) {
         if (signal.aborted || shard.epoch !== epoch || this.#unacked >= this.maxUnacked) break;
