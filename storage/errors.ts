@@ -5,7 +5,7 @@
  */
 
 export type StoreErrorCode =
-  | 'STORE_IO' // a write or read failed; the store refuses further writes until reopened
+  | 'STORE_IO' // a write or read failed; after a failed write, writes are refused until the database is reopened
   | 'STORE_CORRUPTION' // a stored entry failed its checksum or could not be decoded
   | 'STORE_LOCKED' // another process holds the data directory
   | 'STORE_CLOSED' // the store is closing or closed

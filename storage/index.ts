@@ -6,3 +6,5 @@ export type { MetaOp } from './meta-store.js';
 export { StoreError, isStoreError } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export type { Segment, SegmentPolicy } from './segment.js';
+export type { StoreLogger } from './logger.js';
+export type { Kv, KvOp } from './kv.js';

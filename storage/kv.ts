@@ -2,6 +2,8 @@
  * The slice of abstract-level that the store uses, so the rest of storage/
  * works the same on classic-level (on disk) and memory-level (in memory).
  */
+import { readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { StoreError } from './errors.js';
 
@@ -63,8 +65,8 @@ export async function openKv(location: string | undefined): Promise<Kv> {
   return db as unknown as Kv;
 }
 
-/** Collects a whole range; for small metadata ranges only. */
-export async function readAll(kv: Kv, range: KvRange): Promise<Array<[Buffer, Buffer]>> {
+/** Collects a whole range; for small ranges only (metadata, or bounded by `limit`). */
+export async function readAll(kv: Kv, range: KvRange & { values?: boolean }): Promise<Array<[Buffer, Buffer]>> {
   const it = kv.iterator(range);
   const out: Array<[Buffer, Buffer]> = [];
   try {
@@ -77,4 +79,37 @@ export async function readAll(kv: Kv, range: KvRange): Promise<Array<[Buffer, Bu
     await it.close();
   }
   return out;
+}
+
+const PROBE_FILE = 'REOPEN-PROBE';
+
+/**
+ * Why reopening the LevelDB database in `location` would fail now, or
+ * undefined if it looks possible. Reopening replays the write-ahead logs into
+ * a table file before anything else, so it needs about their size in free
+ * space (freeing less than that cannot help any LevelDB store, restarted or
+ * not), and a writable directory. The store checks first because it must
+ * close the old database (which still serves reads) before it can reopen it.
+ */
+export async function reopenBlocker(location: string): Promise<string | undefined> {
+  try {
+    let logBytes = 0;
+    for (const name of await readdir(location)) {
+      if (/^\d+\.log$/.test(name)) logBytes += (await stat(join(location, name))).size;
+    }
+    const needed = Math.ceil(logBytes * 1.125) + 256 * 1024;
+    const fs = await statfs(location);
+    // root may use the blocks reserved for it, and LevelDB then does
+    const free = (process.getuid?.() === 0 ? fs.bfree : fs.bavail) * fs.bsize;
+    if (free < needed) return `${free} bytes free, reopening needs about ${needed}`;
+    const probe = join(location, PROBE_FILE);
+    try {
+      await writeFile(probe, Buffer.alloc(4096));
+    } finally {
+      await rm(probe, { force: true }).catch(() => undefined);
+    }
+    return undefined;
+  } catch (err) {
+    return `the data directory is not writable: ${(err as Error).message}`;
+  }
 }

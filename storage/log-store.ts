@@ -6,7 +6,8 @@
  * being written, new appends queue up and are written together in the next
  * batch, so concurrent appends share one write (and one fsync in sync mode).
  * An append resolves only after its batch is in LevelDB's log, so a resolved
- * append survives kill -9 (and power loss with `sync`).
+ * append survives kill -9 (and power loss with `sync`). Metadata writes and
+ * the deletes of trims go through the same writer: nothing else writes.
  *
  * Segment metadata is written only when a segment opens (together with the
  * final state of the one it seals), never per append: a metadata key in every
@@ -18,15 +19,23 @@
  *
  * A failed write makes the store refuse every later write (LevelDB itself
  * does the same after a failed sync): the outcome of the failed batch is
- * unknown, so nothing more may be acknowledged until the store is reopened.
+ * unknown, and after a failed unsynced write LevelDB's log may end in a torn
+ * record that later records would follow (recovery drops the rest of a block
+ * after a bad record), so nothing more may be written to that database. The
+ * store then reopens the database in the background (backoff 100 ms doubling
+ * to 5 s, once there is room to: see reopenBlocker), rebuilds the logs' state
+ * from it and accepts writes again. The LogStore object and its logs' state
+ * objects stay the same, so readers, waiters and subscriptions carry on;
+ * reads use the old database until the swap and wait for it during it.
  *
  * Must not import from src/ or sql/.
  */
 import { decodeEntry, encodeEntry, entryTimeMs, type BatchEntry } from './codec.js';
 import { StoreError } from './errors.js';
 import { dataKey, decodeDataKey, shardEndKey } from './keys.js';
-import { openKv, readAll, type Kv, type KvOp } from './kv.js';
-import { MetaStore, metaOpToKv, type MetaOp } from './meta-store.js';
+import { openKv, readAll, reopenBlocker, type Kv, type KvOp, type KvRange } from './kv.js';
+import { silentLogger, type StoreLogger } from './logger.js';
+import { listMeta, MetaStore, metaOpToKv, type MetaOp } from './meta-store.js';
 import { firstSegmentAtOrAfter, segmentFor, segmentPath, segmentPrefix, type Segment, type SegmentPolicy } from './segment.js';
 
 /** LSNs start above 2^32 like LogDevice's (epoch 1, esn 1): ids keep a constant decimal width for a long time. */
@@ -41,6 +50,12 @@ export interface LogStoreOptions {
   segment: SegmentPolicy;
   /** Appends waiting for the writer may hold at most this many payload bytes. */
   maxQueuedBytes: number;
+  /** where write failures, reopening and lost data are reported; silent if not given */
+  logger?: StoreLogger;
+  /** delays between attempts to reopen the database after a write failure (default 100 ms doubling to 5 s) */
+  reopenBackoffMs?: { first: number; max: number };
+  /** wraps every database the store opens (tests inject faults with it) */
+  wrapKv?: (kv: Kv) => Kv;
 }
 
 export interface StoredBatch extends BatchEntry {
@@ -79,31 +94,56 @@ interface PendingAppend {
   reject: (err: unknown) => void;
 }
 
+/** Other writes (metadata, deletes) that share the writer's batches. */
+interface PendingWrite {
+  ops: KvOp[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+type Pending = PendingAppend | PendingWrite;
+
 const logPath = (shardId: number) => `log/${shardId}`;
 const READ_HIGH_WATER_MARK_BYTES = 1024 * 1024;
+/** Deletes of a trim or a dropped log go through the writer in batches of this many keys. */
+const CLEAR_CHUNK_KEYS = 2000;
+const DEFAULT_REOPEN_BACKOFF_MS = { first: 100, max: 5000 };
+/** While the database cannot be reopened, say why at most this often. */
+const BLOCKED_LOG_INTERVAL_MS = 60_000;
 
 export class LogStore {
   readonly meta: MetaStore;
   private readonly logs = new Map<number, LogState>();
-  private queue: PendingAppend[] = [];
+  private readonly logger: StoreLogger;
+  private queue: Pending[] = [];
   private queuedBytes = 0;
   private writing = false;
   private idle: Array<() => void> = [];
   private failure: StoreError | undefined;
+  private failedAt = 0;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private blockedLoggedAt = 0;
+  /** false while a reopen after a write failure has closed the database and not opened it again */
+  private kvOpen = true;
+  /** set while the database is being swapped: reads wait for it */
+  private gate: Promise<void> | undefined;
+  private activeReads = 0;
+  private readsDrained: (() => void) | undefined;
   private state: 'open' | 'closing' | 'closed' = 'open';
 
   private constructor(
-    private readonly kv: Kv,
+    private kv: Kv,
     private readonly options: LogStoreOptions,
   ) {
-    this.meta = new MetaStore(kv, () => options.sync);
+    this.logger = options.logger ?? silentLogger;
+    this.meta = new MetaStore({ read: (fn) => this.withKv(fn), write: (ops) => this.write(ops) });
   }
 
   static async open(options: LogStoreOptions): Promise<LogStore> {
-    const kv = await openKv(options.location);
+    const kv = await openWrapped(options);
     const store = new LogStore(kv, options);
     try {
-      await store.recover();
+      store.adopt(await store.loadLogs(kv, new Map()));
     } catch (err) {
       await kv.close().catch(() => undefined);
       throw err;
@@ -111,19 +151,33 @@ export class LogStore {
     return store;
   }
 
-  /** Rebuilds each log's in-memory state: its tail is the last key in its range. */
-  private async recover(): Promise<void> {
-    const metas = await this.meta.list<LogMeta>('log/');
-    for (const { value: meta } of metas) {
-      const segments = (await this.meta.list<Segment>(segmentPrefix(meta.shardId))).map((row) => row.value);
-      const [last] = await readAll(this.kv, {
+  /**
+   * Rebuilds each log's state from `kv`: its tail is the last key in its range, or what `vouched`
+   * (acknowledged tails: the in-memory tails at a reopen) says if that
+   * is more. Batches between are acknowledged data that LevelDB lost: they read as missing, and
+   * their LSNs are not reused.
+   */
+  private async loadLogs(kv: Kv, vouched: ReadonlyMap<number, number>): Promise<Map<number, LogState>> {
+    const logs = new Map<number, LogState>();
+    for (const { value: meta } of await listMeta<LogMeta>(kv, 'log/')) {
+      const segments = (await listMeta<Segment>(kv, segmentPrefix(meta.shardId))).map((row) => row.value);
+      const [last] = await readAll(kv, {
         gte: dataKey(meta.shardId, 0),
         lt: shardEndKey(meta.shardId),
         reverse: true,
         limit: 1,
       });
       const lastLsn = last ? decodeDataKey(last[0]).lsn : LSN_BASE;
-      const tail = Math.max(lastLsn, meta.trimPoint, LSN_BASE);
+      let tail = Math.max(lastLsn, meta.trimPoint, LSN_BASE);
+      const acknowledged = vouched.get(meta.shardId) ?? LSN_BASE;
+      if (acknowledged > tail) {
+        this.logger.error(
+          { shardId: meta.shardId, firstLost: tail + 1, lastLost: acknowledged, batches: acknowledged - tail },
+          `acknowledged batches ${tail + 1}..${acknowledged} of shard ${meta.shardId} are missing from the data directory ` +
+            `(LevelDB recovered its log only up to ${tail}): reads of them fail with data loss, new appends continue at ${acknowledged + 1}`,
+        );
+        tail = acknowledged;
+      }
       const lastTimeMs = last ? entryTimeMs(last[1]) : 0;
       const open = segments[segments.length - 1];
       if (open && last && lastLsn >= open.firstLsn) {
@@ -133,22 +187,40 @@ export class LogStore {
         open.lastTimeMs = lastTimeMs;
         open.batches = lastLsn - open.firstLsn + 1;
       }
-      this.logs.set(meta.shardId, { meta, tail, assigned: tail, lastTimeMs, segments, openSegmentSealed: open !== undefined, waiters: new Set() });
+      logs.set(meta.shardId, { meta, tail, assigned: tail, lastTimeMs, segments, openSegmentSealed: open !== undefined, waiters: new Set() });
       // A trim is recorded before its data is cleared; finish one a crash interrupted.
-      if (meta.trimPoint > LSN_BASE) await this.clearData(meta.shardId, meta.trimPoint);
+      if (meta.trimPoint > LSN_BASE) await kv.clear({ gte: dataKey(meta.shardId, 0), lte: dataKey(meta.shardId, meta.trimPoint) });
     }
-    await this.clearOrphanData();
+    await clearOrphanData(kv, logs);
+    return logs;
   }
 
-  /** Removes data of logs whose metadata is gone (a delete interrupted by a crash). */
-  private async clearOrphanData(): Promise<void> {
-    let from = dataKey(0, 0);
-    for (;;) {
-      const [first] = await readAll(this.kv, { gte: from, lt: Buffer.of(0x65), limit: 1 });
-      if (!first) return;
-      const { shardId } = decodeDataKey(first[0]);
-      if (!this.logs.has(shardId)) await this.kv.clear({ gte: dataKey(shardId, 0), lt: shardEndKey(shardId) });
-      from = dataKey(shardId + 1, 0);
+  /**
+   * Makes recovered state the store's: existing state objects are updated in place (waiters and
+   * readers hold on to them), logs gone from the database are dropped (a delete whose write
+   * failed may have been stored after all).
+   */
+  private adopt(recovered: Map<number, LogState>): void {
+    for (const [shardId, log] of this.logs) {
+      if (recovered.has(shardId)) continue;
+      this.logs.delete(shardId);
+      this.logger.warn({ shardId }, 'a log is gone after reopening the data directory: a delete whose write failed was stored after all');
+      wake(log);
+    }
+    for (const [shardId, fresh] of recovered) {
+      const log = this.logs.get(shardId);
+      if (log) {
+        const grew = fresh.tail > log.tail;
+        log.meta = fresh.meta;
+        log.tail = fresh.tail;
+        log.assigned = fresh.assigned;
+        log.lastTimeMs = fresh.lastTimeMs;
+        log.segments = fresh.segments;
+        log.openSegmentSealed = fresh.openSegmentSealed;
+        if (grew) wake(log);
+      } else {
+        this.logs.set(shardId, fresh);
+      }
     }
   }
 
@@ -211,16 +283,22 @@ export class LogStore {
     }
     for (const log of removed) {
       wake(log);
-      await this.kv.clear({ gte: dataKey(log.meta.shardId, 0), lt: shardEndKey(log.meta.shardId) });
+      await this.clearRange({ gte: dataKey(log.meta.shardId, 0), lt: shardEndKey(log.meta.shardId) });
     }
   }
 
-  private async writeMeta(ops: MetaOp[]): Promise<void> {
-    try {
-      await this.kv.batch(ops.map(metaOpToKv), { sync: this.options.sync });
-    } catch (err) {
-      throw this.fail(err);
-    }
+  private writeMeta(ops: MetaOp[]): Promise<void> {
+    return this.write(ops.map(metaOpToKv));
+  }
+
+  /** Writes one atomic batch through the writer (in the same LevelDB batch as concurrent appends). */
+  private write(ops: KvOp[]): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new StoreError('STORE_CLOSED', 'the store is closed'));
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ ops, resolve, reject });
+      if (!this.writing) void this.drainQueue();
+    });
   }
 
   /** Appends one batch; resolves once it is written (and synced in sync mode). */
@@ -255,7 +333,20 @@ export class LogStore {
     for (const done of this.idle.splice(0)) done();
   }
 
-  private async writeGroup(group: PendingAppend[]): Promise<void> {
+  /** Runs `fn` while no group is being written and none starts (the writer waits for it). */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
+    this.writing = true;
+    try {
+      return await fn();
+    } finally {
+      this.writing = false;
+      if (this.queue.length > 0) void this.drainQueue();
+      else for (const done of this.idle.splice(0)) done();
+    }
+  }
+
+  private async writeGroup(group: Pending[]): Promise<void> {
     if (this.failure || this.state === 'closed') {
       const err = this.failure ?? new StoreError('STORE_CLOSED', 'the store is closed');
       for (const p of group) p.reject(err);
@@ -263,7 +354,13 @@ export class LogStore {
     }
     const ops: KvOp[] = [];
     const accepted: Array<{ p: PendingAppend; log: LogState; lsn: number; timeMs: number }> = [];
+    const writes: PendingWrite[] = [];
     for (const p of group) {
+      if ('ops' in p) {
+        for (const op of p.ops) ops.push(op);
+        writes.push(p);
+        continue;
+      }
       const log = this.logs.get(p.shardId);
       if (!log) {
         p.reject(new StoreError('STORE_SHARD_NOT_FOUND', `shard ${p.shardId} does not exist`));
@@ -288,12 +385,15 @@ export class LogStore {
       ops.push({ type: 'put', key: dataKey(p.shardId, lsn), value });
       accepted.push({ p, log, lsn, timeMs });
     }
-    if (accepted.length === 0) return;
+    if (accepted.length === 0 && writes.length === 0) return;
     try {
       await this.kv.batch(ops, { sync: this.options.sync });
     } catch (err) {
+      // LSNs handed out to this group's appends were not acknowledged: the reopened store may
+      // assign them again (if the batch did not reach the log), which no reader can notice.
       const failure = this.fail(err);
       for (const { p } of accepted) p.reject(failure);
+      for (const p of writes) p.reject(failure);
       return;
     }
     const grown = new Set<LogState>();
@@ -302,18 +402,110 @@ export class LogStore {
       grown.add(log);
       p.resolve({ lsn, timeMs });
     }
+    for (const p of writes) p.resolve();
     for (const log of grown) wake(log);
   }
 
   private fail(err: unknown): StoreError {
-    if (!this.failure) {
-      const message = `write to the data directory failed: ${(err as Error).message}`;
-      this.failure = new StoreError('STORE_IO', message, { cause: err });
+    if (this.failure) return this.failure;
+    const message = `write to the data directory failed: ${(err as Error).message}`;
+    this.failure = new StoreError('STORE_IO', message, { cause: err });
+    this.failedAt = Date.now();
+    if (this.options.location === undefined) {
+      this.logger.error({ err }, 'a write to the in-memory store failed: it refuses writes from now on');
+    } else {
+      this.logger.warn({ err }, 'a write to the data directory failed: writes are refused until the database is reopened');
+      this.scheduleReopen(this.backoff().first);
     }
     return this.failure;
   }
 
-  /** The store's sticky write failure, if any. */
+  private backoff(): { first: number; max: number } {
+    return this.options.reopenBackoffMs ?? DEFAULT_REOPEN_BACKOFF_MS;
+  }
+
+  private scheduleReopen(delayMs: number): void {
+    if (this.state !== 'open') return;
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = undefined;
+      void this.tryReopen(delayMs);
+    }, delayMs);
+    this.reopenTimer.unref();
+  }
+
+  private async tryReopen(delayMs: number): Promise<void> {
+    const location = this.options.location!;
+    const next = Math.min(delayMs * 2, this.backoff().max);
+    const blocked = await reopenBlocker(location);
+    if (this.state !== 'open') return;
+    if (blocked) {
+      if (Date.now() - this.blockedLoggedAt >= BLOCKED_LOG_INTERVAL_MS) {
+        this.blockedLoggedAt = Date.now();
+        this.logger.warn({ reason: blocked, location }, 'the data directory cannot be reopened yet: writes are still refused');
+      }
+      this.scheduleReopen(next);
+      return;
+    }
+    if (!(await this.exclusive(() => this.reopen()))) this.scheduleReopen(next);
+  }
+
+  /**
+   * Closes the failed database, opens it again and adopts what it holds. Returns false if that
+   * failed; the database then stays closed (reads fail too) until the next attempt.
+   */
+  private async reopen(): Promise<boolean> {
+    if (this.state !== 'open' || !this.failure) return true;
+    let release!: () => void;
+    this.gate = new Promise<void>((resolve) => (release = resolve));
+    try {
+      if (this.activeReads > 0) await new Promise<void>((resolve) => (this.readsDrained = resolve));
+      if (this.kvOpen) {
+        this.kvOpen = false;
+        await this.kv.close().catch(() => undefined);
+      }
+      const kv = await openWrapped(this.options);
+      // Everything acknowledged must be there: the in-memory tails vouch for it.
+      const vouched = new Map([...this.logs].map(([shardId, log]) => [shardId, log.tail]));
+      let recovered: Map<number, LogState>;
+      try {
+        recovered = await this.loadLogs(kv, vouched);
+      } catch (err) {
+        await kv.close().catch(() => undefined);
+        throw err;
+      }
+      this.kv = kv;
+      this.kvOpen = true;
+      this.adopt(recovered);
+      this.logger.info({ failedForMs: Date.now() - this.failedAt }, 'the data directory was reopened after a write failure: writes are accepted again');
+      this.failure = undefined;
+      this.blockedLoggedAt = 0;
+      return true;
+    } catch (err) {
+      this.logger.warn({ err }, 'reopening the data directory failed: reads and writes are refused until it reopens');
+      return false;
+    } finally {
+      this.gate = undefined;
+      release();
+    }
+  }
+
+  /** Runs a read against the current database: waits while it is being swapped, fails if it is not open. */
+  private async withKv<T>(fn: (kv: Kv) => Promise<T>): Promise<T> {
+    while (this.gate) await this.gate;
+    if (this.state === 'closed') throw new StoreError('STORE_CLOSED', 'the store is closed');
+    if (!this.kvOpen) throw new StoreError('STORE_IO', 'the data directory is being reopened after a write failure');
+    this.activeReads++;
+    try {
+      return await fn(this.kv);
+    } finally {
+      if (--this.activeReads === 0 && this.readsDrained) {
+        this.readsDrained();
+        this.readsDrained = undefined;
+      }
+    }
+  }
+
+  /** The store's write failure while it lasts (until the database is reopened). */
   get writeFailure(): StoreError | undefined {
     return this.failure;
   }
@@ -337,38 +529,40 @@ export class LogStore {
     const from = Math.max(fromLsn, log.meta.trimPoint + 1);
     const to = Math.min(toLsn, log.tail);
     if (from > to || maxBatches <= 0) return [];
-    const it = this.kv.iterator({
-      gte: dataKey(shardId, from),
-      lte: dataKey(shardId, to),
-      limit: maxBatches,
-      highWaterMarkBytes: Math.min(maxBytes, READ_HIGH_WATER_MARK_BYTES),
-    });
-    const out: StoredBatch[] = [];
-    let bytes = 0;
-    // Every LSN from the trim point to the tail holds a batch (one writer assigns them in order and
-    // a crash only loses a suffix), so a hole means LevelDB lost data, e.g. a damaged WAL record
-    // that recovery skipped: say so instead of skipping it (test/reliability, storage faults).
-    let expected = from;
-    try {
-      while (out.length < maxBatches && bytes < maxBytes) {
-        const rows = await this.nextRows(it, maxBatches - out.length, shardId);
-        if (rows.length === 0) {
-          if (expected <= to) this.checkMissing(shardId, log, expected, to);
-          break;
+    return this.withKv(async (kv) => {
+      const it = kv.iterator({
+        gte: dataKey(shardId, from),
+        lte: dataKey(shardId, to),
+        limit: maxBatches,
+        highWaterMarkBytes: Math.min(maxBytes, READ_HIGH_WATER_MARK_BYTES),
+      });
+      const out: StoredBatch[] = [];
+      let bytes = 0;
+      // Every LSN from the trim point to the tail holds a batch (one writer assigns them in order and
+      // a crash only loses a suffix), so a hole means LevelDB lost data, e.g. a damaged WAL record
+      // that recovery skipped: say so instead of skipping it (test/reliability, storage faults).
+      let expected = from;
+      try {
+        while (out.length < maxBatches && bytes < maxBytes) {
+          const rows = await this.nextRows(it, maxBatches - out.length, shardId);
+          if (rows.length === 0) {
+            if (expected <= to) this.checkMissing(shardId, log, expected, to);
+            break;
+          }
+          for (const [key, value] of rows) {
+            const { lsn } = decodeDataKey(key);
+            if (lsn !== expected) this.checkMissing(shardId, log, expected, lsn - 1);
+            const entry = decodeEntry(value, `${shardId}-${lsn}`);
+            out.push({ shardId, lsn, ...entry });
+            bytes += value.length;
+            expected = lsn + 1;
+          }
         }
-        for (const [key, value] of rows) {
-          const { lsn } = decodeDataKey(key);
-          if (lsn !== expected) this.checkMissing(shardId, log, expected, lsn - 1);
-          const entry = decodeEntry(value, `${shardId}-${lsn}`);
-          out.push({ shardId, lsn, ...entry });
-          bytes += value.length;
-          expected = lsn + 1;
-        }
+      } finally {
+        await it.close();
       }
-    } finally {
-      await it.close();
-    }
-    return out;
+      return out;
+    });
   }
 
   private async nextRows(it: ReturnType<Kv['iterator']>, size: number, shardId: number): Promise<Array<[Buffer, Buffer]>> {
@@ -397,7 +591,8 @@ export class LogStore {
     let answer: number | undefined;
     while (lo <= hi) {
       const mid = lo + Math.floor((hi - lo) / 2);
-      const [row] = await readAll(this.kv, { gte: dataKey(shardId, mid), lte: dataKey(shardId, hi), limit: 1 });
+      const top = hi;
+      const [row] = await this.withKv((kv) => readAll(kv, { gte: dataKey(shardId, mid), lte: dataKey(shardId, top), limit: 1 }));
       if (!row) {
         hi = mid - 1;
         continue;
@@ -425,7 +620,7 @@ export class LogStore {
     await this.writeMeta(ops);
     log.meta = { ...log.meta, trimPoint: point };
     log.segments = log.segments.filter((seg) => seg.lastLsn > point);
-    await this.clearData(shardId, point);
+    await this.clearRange({ gte: dataKey(shardId, 0), lte: dataKey(shardId, point) });
     return point;
   }
 
@@ -445,8 +640,17 @@ export class LogStore {
     return this.log(shardId).segments;
   }
 
-  private clearData(shardId: number, uptoLsn: number): Promise<void> {
-    return this.kv.clear({ gte: dataKey(shardId, 0), lte: dataKey(shardId, uptoLsn) });
+  /**
+   * Deletes a range through the writer, a chunk at a time (appends go on in between). A crash or
+   * failure part way leaves data that recovery clears (below a trim point, or of a deleted log).
+   */
+  private async clearRange(range: KvRange): Promise<void> {
+    for (;;) {
+      const rows = await this.withKv((kv) => readAll(kv, { ...range, limit: CLEAR_CHUNK_KEYS, values: false }));
+      if (rows.length === 0) return;
+      await this.write(rows.map(([key]) => ({ type: 'del', key })));
+      if (rows.length < CLEAR_CHUNK_KEYS) return;
+    }
   }
 
   /**
@@ -478,14 +682,40 @@ export class LogStore {
     });
   }
 
-  /** Waits until every queued append is written, then closes the database. */
+  /** Waits until every queued write is written (and a reopen under way is done), then closes the database. */
   async close(): Promise<void> {
     if (this.state !== 'open') return;
     this.state = 'closing';
-    if (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
+    clearTimeout(this.reopenTimer);
+    while (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
     this.state = 'closed';
     for (const log of this.logs.values()) wake(log);
-    await this.kv.close();
+    if (this.kvOpen) {
+      this.kvOpen = false;
+      await this.kv.close();
+    }
+  }
+}
+
+async function openWrapped(options: LogStoreOptions): Promise<Kv> {
+  const kv = await openKv(options.location);
+  try {
+    return options.wrapKv ? options.wrapKv(kv) : kv;
+  } catch (err) {
+    await kv.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Removes data of logs whose metadata is gone (a delete interrupted by a crash). */
+async function clearOrphanData(kv: Kv, logs: ReadonlyMap<number, LogState>): Promise<void> {
+  let from = dataKey(0, 0);
+  for (;;) {
+    const [first] = await readAll(kv, { gte: from, lt: Buffer.of(0x65), limit: 1 });
+    if (!first) return;
+    const { shardId } = decodeDataKey(first[0]);
+    if (!logs.has(shardId)) await kv.clear({ gte: dataKey(shardId, 0), lt: shardEndKey(shardId) });
+    from = dataKey(shardId + 1, 0);
   }
 }
 

@@ -2,6 +2,10 @@
  * Metadata (streams, shards, readers, subscriptions, checkpoints, queries) as
  * JSON values under 'm' keys in the same database as the log, so a metadata
  * change and the data it describes can be written in one atomic batch.
+ *
+ * The store owns the database: reads go through it (it may be swapping the
+ * database after a write failure) and writes go through its single writer
+ * (nothing may be written after a failed write until the database is reopened).
  */
 import type { Kv, KvOp } from './kv.js';
 import { readAll } from './kv.js';
@@ -15,26 +19,35 @@ export function metaOpToKv(op: MetaOp): KvOp {
     : { type: 'del', key: metaKey(op.path) };
 }
 
+/** Every entry of `kv` whose path starts with `prefix`, in path order. */
+export async function listMeta<T>(kv: Kv, prefix: string): Promise<Array<{ path: string; value: T }>> {
+  const rows = await readAll(kv, { gte: metaKey(prefix), lt: metaPrefixEnd(prefix) });
+  return rows.map(([key, value]) => ({ path: metaPathOf(key), value: JSON.parse(value.toString('utf8')) as T }));
+}
+
+export interface MetaBackend {
+  /** runs a read against the current database */
+  read<T>(fn: (kv: Kv) => Promise<T>): Promise<T>;
+  /** writes one atomic batch through the store's writer */
+  write(ops: KvOp[]): Promise<void>;
+}
+
 export class MetaStore {
-  constructor(
-    private readonly kv: Kv,
-    private readonly sync: () => boolean,
-  ) {}
+  constructor(private readonly backend: MetaBackend) {}
 
   async get<T>(path: string): Promise<T | undefined> {
-    const value = await this.kv.get(metaKey(path));
+    const value = await this.backend.read((kv) => kv.get(metaKey(path)));
     return value === undefined ? undefined : (JSON.parse(value.toString('utf8')) as T);
   }
 
   /** Every entry whose path starts with `prefix`, in path order. */
-  async list<T>(prefix: string): Promise<Array<{ path: string; value: T }>> {
-    const rows = await readAll(this.kv, { gte: metaKey(prefix), lt: metaPrefixEnd(prefix) });
-    return rows.map(([key, value]) => ({ path: metaPathOf(key), value: JSON.parse(value.toString('utf8')) as T }));
+  list<T>(prefix: string): Promise<Array<{ path: string; value: T }>> {
+    return this.backend.read((kv) => listMeta<T>(kv, prefix));
   }
 
   async write(ops: MetaOp[]): Promise<void> {
     if (ops.length === 0) return;
-    await this.kv.batch(ops.map(metaOpToKv), { sync: this.sync() });
+    await this.backend.write(ops.map(metaOpToKv));
   }
 
   put<T>(path: string, value: T): Promise<void> {
