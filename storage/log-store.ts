@@ -28,6 +28,10 @@
  * objects stay the same, so readers, waiters and subscriptions carry on;
  * reads use the old database until the swap and wait for it during it.
  *
+ * Acknowledged tails are also kept in a small file outside LevelDB (see
+ * tail-marker.ts): when LevelDB recovers less than was acknowledged, the
+ * missing batches read as STORE_CORRUPTION and new appends continue above.
+ *
  * Must not import from src/ or sql/.
  */
 import { decodeEntry, encodeEntry, entryTimeMs, type BatchEntry } from './codec.js';
@@ -37,6 +41,7 @@ import { openKv, readAll, reopenBlocker, type Kv, type KvOp, type KvRange } from
 import { silentLogger, type StoreLogger } from './logger.js';
 import { listMeta, MetaStore, metaOpToKv, type MetaOp } from './meta-store.js';
 import { firstSegmentAtOrAfter, segmentFor, segmentPath, segmentPrefix, type Segment, type SegmentPolicy } from './segment.js';
+import { TailMarker } from './tail-marker.js';
 
 /** LSNs start above 2^32 like LogDevice's (epoch 1, esn 1): ids keep a constant decimal width for a long time. */
 export const LSN_BASE = 2 ** 32;
@@ -134,6 +139,7 @@ export class LogStore {
   private constructor(
     private kv: Kv,
     private readonly options: LogStoreOptions,
+    private readonly marker: TailMarker | undefined,
   ) {
     this.logger = options.logger ?? silentLogger;
     this.meta = new MetaStore({ read: (fn) => this.withKv(fn), write: (ops) => this.write(ops) });
@@ -141,10 +147,15 @@ export class LogStore {
 
   static async open(options: LogStoreOptions): Promise<LogStore> {
     const kv = await openWrapped(options);
-    const store = new LogStore(kv, options);
+    const { marker, tails } =
+      options.location === undefined
+        ? { marker: undefined, tails: new Map<number, number>() }
+        : TailMarker.open(options.location, options.sync, options.logger ?? silentLogger);
+    const store = new LogStore(kv, options, marker);
     try {
-      store.adopt(await store.loadLogs(kv, new Map()));
+      store.adopt(await store.loadLogs(kv, tails), tails);
     } catch (err) {
+      await marker?.close();
       await kv.close().catch(() => undefined);
       throw err;
     }
@@ -153,9 +164,9 @@ export class LogStore {
 
   /**
    * Rebuilds each log's state from `kv`: its tail is the last key in its range, or what `vouched`
-   * (acknowledged tails: the in-memory tails at a reopen) says if that
-   * is more. Batches between are acknowledged data that LevelDB lost: they read as missing, and
-   * their LSNs are not reused.
+   * (acknowledged tails: the tail marker at open, the in-memory tails at a reopen) says if that
+   * is more. Batches between are acknowledged data that LevelDB lost (a damaged write-ahead log
+   * record at its end leaves no hole to see): they read as missing, and their LSNs are not reused.
    */
   private async loadLogs(kv: Kv, vouched: ReadonlyMap<number, number>): Promise<Map<number, LogState>> {
     const logs = new Map<number, LogState>();
@@ -198,9 +209,9 @@ export class LogStore {
   /**
    * Makes recovered state the store's: existing state objects are updated in place (waiters and
    * readers hold on to them), logs gone from the database are dropped (a delete whose write
-   * failed may have been stored after all).
+   * failed may have been stored after all), and the tail marker learns tails it lags behind.
    */
-  private adopt(recovered: Map<number, LogState>): void {
+  private adopt(recovered: Map<number, LogState>, vouched: ReadonlyMap<number, number>): void {
     for (const [shardId, log] of this.logs) {
       if (recovered.has(shardId)) continue;
       this.logs.delete(shardId);
@@ -221,7 +232,10 @@ export class LogStore {
       } else {
         this.logs.set(shardId, fresh);
       }
+      // Recovery made what it found durable (LevelDB writes it to a synced table file).
+      if (fresh.tail > (vouched.get(shardId) ?? LSN_BASE)) this.marker?.set(shardId, fresh.tail);
     }
+    this.marker?.retain(new Set(recovered.keys()));
   }
 
   private assertWritable(): void {
@@ -282,6 +296,7 @@ export class LogStore {
       throw err;
     }
     for (const log of removed) {
+      this.marker?.drop(log.meta.shardId);
       wake(log);
       await this.clearRange({ gte: dataKey(log.meta.shardId, 0), lt: shardEndKey(log.meta.shardId) });
     }
@@ -403,7 +418,10 @@ export class LogStore {
       p.resolve({ lsn, timeMs });
     }
     for (const p of writes) p.resolve();
-    for (const log of grown) wake(log);
+    for (const log of grown) {
+      this.marker?.set(log.meta.shardId, log.tail);
+      wake(log);
+    }
   }
 
   private fail(err: unknown): StoreError {
@@ -475,7 +493,7 @@ export class LogStore {
       }
       this.kv = kv;
       this.kvOpen = true;
-      this.adopt(recovered);
+      this.adopt(recovered, vouched);
       this.logger.info({ failedForMs: Date.now() - this.failedAt }, 'the data directory was reopened after a write failure: writes are accepted again');
       this.failure = undefined;
       this.blockedLoggedAt = 0;
@@ -541,6 +559,7 @@ export class LogStore {
       // Every LSN from the trim point to the tail holds a batch (one writer assigns them in order and
       // a crash only loses a suffix), so a hole means LevelDB lost data, e.g. a damaged WAL record
       // that recovery skipped: say so instead of skipping it (test/reliability, storage faults).
+      // The tail itself may lie above LevelDB's last batch when the tail marker vouches for more.
       let expected = from;
       try {
         while (out.length < maxBatches && bytes < maxBytes) {
@@ -690,6 +709,7 @@ export class LogStore {
     while (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
     this.state = 'closed';
     for (const log of this.logs.values()) wake(log);
+    await this.marker?.close();
     if (this.kvOpen) {
       this.kvOpen = false;
       await this.kv.close();
