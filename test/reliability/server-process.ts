@@ -121,9 +121,23 @@ export class ServerProcess {
 
   /** Resident memory in KiB, from /proc; undefined once the process is gone. */
   rssKiB(): number | undefined {
+    return this.memoryKiB()?.rss;
+  }
+
+  /**
+   * Resident memory in KiB split as /proc reports it: `anon` is the process's
+   * own (heaps, buffers, LevelDB's memtables and cache), `file` is mapped
+   * files (the binary, and LevelDB's table files, which it mmaps and whose
+   * pages stay resident once read: page cache the kernel can take back).
+   * Undefined once the process is gone.
+   */
+  memoryKiB(): { rss: number; anon: number; file: number } | undefined {
     try {
-      const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
-      return m ? Number(m[1]) : undefined;
+      const text = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+      const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+      const rss = field('VmRSS');
+      // a zombie (exited, not yet reaped) has no memory lines
+      return Number.isNaN(rss) ? undefined : { rss, anon: field('RssAnon') + field('RssShmem'), file: field('RssFile') };
     } catch {
       return undefined;
     }
