@@ -36,6 +36,26 @@ export const PROFILE = {
   loadSeconds: intEnv('RELIABILITY_LOAD_SECONDS', LONG ? 60 : 10),
   /** T6: server RSS must stay below this, MiB */
   loadRssLimitMiB: intEnv('RELIABILITY_LOAD_RSS_MIB', 512),
+  /** T6b: backlog written before the slow consumers attach, MiB of 1 KiB records */
+  slowBacklogMiB: intEnv('RELIABILITY_SLOW_BACKLOG_MIB', LONG ? 1024 : 256),
+  /** T6b: how long the slow and the stalled consumer stay attached, seconds */
+  slowSeconds: intEnv('RELIABILITY_SLOW_SECONDS', LONG ? 240 : 35),
+  /**
+   * T6b: while they are attached, the server's anonymous RSS stays below its
+   * idle value + this, MiB. Measured: idle + 60–80 MiB (LevelDB's 32 MiB
+   * write buffer, V8 heap and allocator slack left by the appends), the same
+   * for 256 MiB and 1 GiB. A server that buffered
+   * the backlog for its two consumers would hold 4× (short) / 16× (long) this.
+   * File-backed RSS is not bounded: LevelDB mmaps its tables, and every page a
+   * consumer has read stays resident (page cache) until the kernel wants it.
+   */
+  slowRssGrowthMiB: intEnv('RELIABILITY_SLOW_RSS_MIB', 128),
+  /**
+   * T6b: the second half's anonymous RSS peak may exceed the first half's by at
+   * most this, MiB (measured: it stays 10–20 MiB below). A leak of what the
+   * slow consumer is sent (~1 MiB/s) shows in the long run's second half.
+   */
+  slowPlateauMiB: intEnv('RELIABILITY_SLOW_PLATEAU_MIB', 32),
 };
 
 /** Scenario timeouts for vitest, ms. */
