@@ -86,6 +86,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     sync: config.fsync,
     segment: { maxBytes: config.segmentMaxBytes, maxAgeMs: config.segmentMaxAgeSeconds * 1000 },
     maxQueuedBytes: config.maxQueuedAppendBytes,
+    tailCacheBytes: config.tailCacheBytes,
     logger: log,
   });
   try {

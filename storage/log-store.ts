@@ -41,6 +41,7 @@ import { openKv, readAll, reopenBlocker, type Kv, type KvOp, type KvRange } from
 import { silentLogger, type StoreLogger } from './logger.js';
 import { listMeta, MetaStore, metaOpToKv, type MetaOp } from './meta-store.js';
 import { firstSegmentAtOrAfter, segmentFor, segmentPath, segmentPrefix, type Segment, type SegmentPolicy } from './segment.js';
+import { TailCache } from './tail-cache.js';
 import { TailMarker } from './tail-marker.js';
 
 /** LSNs start above 2^32 like LogDevice's (epoch 1, esn 1): ids keep a constant decimal width for a long time. */
@@ -61,6 +62,8 @@ export interface LogStoreOptions {
   reopenBackoffMs?: { first: number; max: number };
   /** wraps every database the store opens (tests inject faults with it) */
   wrapKv?: (kv: Kv) => Kv;
+  /** payload bytes of the newest batches kept in memory for tail readers (see tail-cache.ts); 0 or unset = none. On disk only. */
+  tailCacheBytes?: number;
 }
 
 export interface StoredBatch extends BatchEntry {
@@ -135,6 +138,7 @@ export class LogStore {
   private activeReads = 0;
   private readsDrained: (() => void) | undefined;
   private state: 'open' | 'closing' | 'closed' = 'open';
+  private readonly cache: TailCache | undefined;
 
   private constructor(
     private kv: Kv,
@@ -142,6 +146,8 @@ export class LogStore {
     private readonly marker: TailMarker | undefined,
   ) {
     this.logger = options.logger ?? silentLogger;
+    // an in-memory store holds every batch in memory already
+    if (options.location !== undefined && (options.tailCacheBytes ?? 0) > 0) this.cache = new TailCache(options.tailCacheBytes!);
     this.meta = new MetaStore({ read: (fn) => this.withKv(fn), write: (ops) => this.write(ops) });
   }
 
@@ -297,6 +303,7 @@ export class LogStore {
     }
     for (const log of removed) {
       this.marker?.drop(log.meta.shardId);
+      this.cache?.dropShard(log.meta.shardId);
       wake(log);
       await this.clearRange({ gte: dataKey(log.meta.shardId, 0), lt: shardEndKey(log.meta.shardId) });
     }
@@ -415,6 +422,7 @@ export class LogStore {
     for (const { p, log, lsn, timeMs } of accepted) {
       log.tail = lsn;
       grown.add(log);
+      this.cache?.add({ shardId: p.shardId, lsn, timeMs, ...p.entry });
       p.resolve({ lsn, timeMs });
     }
     for (const p of writes) p.resolve();
@@ -493,6 +501,8 @@ export class LogStore {
       }
       this.kv = kv;
       this.kvOpen = true;
+      // what the reopened database holds is the truth now, checks included: nothing from before is served from memory
+      this.cache?.clear();
       this.adopt(recovered, vouched);
       this.logger.info({ failedForMs: Date.now() - this.failedAt }, 'the data directory was reopened after a write failure: writes are accepted again');
       this.failure = undefined;
@@ -547,6 +557,8 @@ export class LogStore {
     const from = Math.max(fromLsn, log.meta.trimPoint + 1);
     const to = Math.min(toLsn, log.tail);
     if (from > to || maxBatches <= 0) return [];
+    const cached = this.cache?.read(shardId, from, to, maxBatches, maxBytes);
+    if (cached && cached.length > 0) return cached;
     return this.withKv(async (kv) => {
       const it = kv.iterator({
         gte: dataKey(shardId, from),
@@ -639,6 +651,7 @@ export class LogStore {
     await this.writeMeta(ops);
     log.meta = { ...log.meta, trimPoint: point };
     log.segments = log.segments.filter((seg) => seg.lastLsn > point);
+    this.cache?.dropUpTo(shardId, point);
     await this.clearRange({ gte: dataKey(shardId, 0), lte: dataKey(shardId, point) });
     return point;
   }
