@@ -39,12 +39,15 @@ export interface HStreamTarget {
 export interface HStreamStartOptions {
   dataDir: string;
   fsync?: boolean;
+  /** more `npm start` flags */
+  args?: string[];
 }
 
 /** Spawns `node dist/src/main.js --port 0 …` and waits for its first successful Echo. */
 export async function startHStream(scope: Scope, options: HStreamStartOptions): Promise<HStreamTarget> {
   const args = ['--port', '0', '--host', '127.0.0.1', '--data-dir', options.dataDir, '--log-level', 'warn'];
   if (options.fsync) args.push('--fsync');
+  if (options.args) args.push(...options.args);
   const t0 = performance.now();
   const child = await scope.spawnListening(SERVER_MAIN, args);
   const client = new HStreamClient(child.address, grpc.credentials.createInsecure(), CLIENT_OPTIONS);

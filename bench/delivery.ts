@@ -2,7 +2,8 @@
  * B7: subscription delivery. A backlog of 200k records in 100-record
  * batches, one consumer on StreamingFetch acking every RecordId as it
  * arrives (maxUnackedRecords 10k), from EARLIEST until the whole backlog has
- * arrived. Baseline: the bare grpc-js server stream sending the same records
+ * arrived; once with the batches in the tail cache (a consumer following
+ * the producer), once read from LevelDB (the cache off). Baseline: the bare grpc-js server stream sending the same records
  * as ~100 KiB messages. Skipped while the server answers StreamingFetch /
  * CreateSubscription with UNIMPLEMENTED.
  */
@@ -81,14 +82,20 @@ async function consume(client: HStreamClient, streamName: string, records: numbe
   return received;
 }
 
-export const deliveryScenarios: Scenario[] = [
-  {
-    id: 'delivery/StreamingFetch',
-    title: `StreamingFetch of a ${BACKLOG}-record backlog (${BATCH}-record batches), 1 consumer acking every RecordId, vs bare grpc server stream`,
+/** Where the consumer's batches come from: the tail cache (the default), or LevelDB with the cache off. */
+const SOURCES = [
+  { id: 'delivery/StreamingFetch', figure: 'ack-every-id', args: [] as string[], what: 'served from the tail cache' },
+  { id: 'delivery/StreamingFetch/from-leveldb', figure: 'ack-every-id/tail-cache-off', args: ['--tail-cache-bytes', '0'], what: 'read from LevelDB (--tail-cache-bytes 0)' },
+];
+
+export const deliveryScenarios: Scenario[] = SOURCES.map(
+  (source): Scenario => ({
+    id: source.id,
+    title: `StreamingFetch of a ${BACKLOG}-record backlog (${BATCH}-record batches) ${source.what}, 1 consumer acking every RecordId, vs bare grpc server stream`,
     modes: ['quick', 'full'],
     timeoutMs: { quick: 120_000, full: 180_000 },
     async run(ctx, scope) {
-      const server = await startHStream(scope, { dataDir: scope.tempDir() });
+      const server = await startHStream(scope, { dataDir: scope.tempDir(), args: source.args });
       const streamName = 'bench_delivery';
       await createStream(server.client, streamName);
       try {
@@ -127,11 +134,11 @@ export const deliveryScenarios: Scenario[] = [
       );
       ctx.baselines.add(STREAM_BASELINE_NAME, 'rec/s', 'higher', measured.baseline, { messageBytes });
       return [
-        compared(`delivery/StreamingFetch/backlog=${BACKLOG}/ack-every-id`, 'rec/s', 'higher', measured.subject, {
+        compared(`delivery/StreamingFetch/backlog=${BACKLOG}/${source.figure}`, 'rec/s', 'higher', measured.subject, {
           name: STREAM_BASELINE_NAME,
           reps: measured.baseline,
         }, { maxUnackedRecords: MAX_UNACKED }),
       ];
     },
-  },
-];
+  }),
+);
