@@ -10,7 +10,8 @@ import type { Gauge } from '../core/metrics.js';
 import { ErrorCode, invalidArgument, toHStreamError } from '../errors.js';
 import { encodeRecords, jsonToStruct } from '../records.js';
 import { toStreamMessage } from '../server/convert.js';
-import type { AppendRequest, RecordId, Stream } from '../server/messages.js';
+import type { AppendRequest, Stream } from '../server/messages.js';
+import type { RecordIdRun } from '../wire/hot-messages.js';
 import { streamRoutes } from '../server/stream.handlers.js';
 import { validateName } from '../server/validate.js';
 
@@ -108,7 +109,7 @@ export function gauges(ctx: ServerContext): Gauge[] {
 export async function startHttpServer(ctx: ServerContext, host: string, port: number): Promise<{ server: Server; port: number }> {
   // The REST append goes through the same code as gRPC Append (validation, limits, stats).
   const grpcStreams = streamRoutes(ctx);
-  const append = grpcStreams.Append as (req: AppendRequest) => Promise<{ recordIds: RecordId[] }>;
+  const append = grpcStreams.Append as (req: AppendRequest) => Promise<{ recordIds: RecordIdRun }>;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -160,8 +161,9 @@ export async function startHttpServer(ctx: ServerContext, host: string, port: nu
           shardId: String(shard.shardId),
           records: { compressionType: 'None', publishTime: null, batchSize: 1, payload: records },
         });
-        const id = result.recordIds[0]!;
-        return send(res, 200, { shard_id: String(id.shardId), batch_id: String(id.batchId), batch_index: id.batchIndex });
+        // one record: the first (and only) id of the batch's run
+        const ids = result.recordIds;
+        return send(res, 200, { shard_id: String(ids.shardId), batch_id: String(ids.batchId), batch_index: 0 });
       }
     }
     throw new HttpError(404, `no route for ${method} ${path}`);

@@ -28,10 +28,15 @@ export function recordIds(shardId: number, lsn: number, count: number): RecordId
   return ids;
 }
 
-/** A stored batch as delivered: the producer's bytes, with publishTime = store time. */
+/** A stored batch as delivered: the producer's bytes, with publishTime = store time, its RecordIds as a run. */
 export function toReceivedRecord(b: StoredBatch): ReceivedRecord {
+  return receivedRecord(b, undefined);
+}
+
+/** `toReceivedRecord` carrying only the records at `indexes` (their payload already cut down to them). */
+export function receivedRecord(b: StoredBatch, indexes: readonly number[] | undefined): ReceivedRecord {
   return {
-    recordIds: recordIds(b.shardId, b.lsn, b.batchSize),
+    recordIds: { shardId: b.shardId, batchId: b.lsn, count: indexes ? indexes.length : b.batchSize, indexes },
     record: {
       compressionType: compressionName(b.compression),
       publishTime: timestamp(b.timeMs),

@@ -4,6 +4,8 @@
  * fields as null, oneof discriminators). Only the messages we serve.
  */
 
+import type { RecordIdRun } from '../wire/hot-messages.js';
+
 export type U64 = string;
 
 export interface Timestamp {
@@ -47,7 +49,8 @@ export interface BatchedRecord {
 }
 
 export interface ReceivedRecord {
-  recordIds: RecordId[];
+  /** as sent by the server: a run (see src/wire/hot-messages.ts) */
+  recordIds: RecordId[] | RecordIdRun;
   record: BatchedRecord;
 }
 

@@ -4,7 +4,7 @@ import type { ServerContext } from '../context.js';
 import { resolveStart } from '../core/readers.js';
 import { ErrorCode, invalidArgument, shardNotFound, unavailable } from '../errors.js';
 import { compressionCode, Compression } from '../records.js';
-import { parseRecordIdText, parseShardOffset, parseStreamOffset, recordIds, toStreamMessage } from './convert.js';
+import { parseRecordIdText, parseShardOffset, parseStreamOffset, toStreamMessage } from './convert.js';
 import type {
   AppendRequest,
   BatchedRecord,
@@ -133,7 +133,7 @@ export function streamRoutes(ctx: ServerContext): RouteTable {
       try {
         const { lsn } = await streams.append(shardId, { compression, batchSize: rec.batchSize, payload: rec.payload });
         stats.recordAppend(statName, size, rec.batchSize);
-        return { streamName: req.streamName, shardId: req.shardId, recordIds: recordIds(shardId, lsn, rec.batchSize) };
+        return { streamName: req.streamName, shardId: req.shardId, recordIds: { shardId, batchId: lsn, count: rec.batchSize } };
       } catch (err) {
         if (streams.find(statName)) stats.recordAppendFailure(statName);
         throw err;

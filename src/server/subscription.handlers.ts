@@ -9,7 +9,7 @@ import type { ServerContext } from '../context.js';
 import type { DeliveredBatch } from '../core/subscriptions/consumer.js';
 import type { SubscriptionMeta } from '../core/subscriptions/subscription.js';
 import type { HStreamError } from '../errors.js';
-import { timestamp, toReceivedRecord } from './convert.js';
+import { receivedRecord, timestamp } from './convert.js';
 import type { ReceivedRecord, StreamingFetchRequest, Subscription } from './messages.js';
 import type { RouteTable } from './routes.js';
 import { validateName } from './validate.js';
@@ -28,10 +28,7 @@ export function toSubscriptionMessage(meta: SubscriptionMeta, streamName = meta.
 
 /** A batch, or the unacked subset of one, as sent: RecordIds only for the records in the payload. */
 export function toDeliveredRecord(b: DeliveredBatch): ReceivedRecord {
-  const received = toReceivedRecord(b);
-  const indexes = b.indexes;
-  if (indexes) for (let i = 0; i < indexes.length; i++) received.recordIds[i]!.batchIndex = indexes[i]!;
-  return received;
+  return receivedRecord(b, b.indexes);
 }
 
 function firstValue(metadata: grpc.Metadata, key: string): string | undefined {

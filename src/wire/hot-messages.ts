@@ -45,9 +45,27 @@ export interface WireBatchedRecord {
   payload: Uint8Array;
 }
 
+/**
+ * The RecordIds of one stored batch without an object per record: shardId
+ * and batchId shared, batchIndex 0..count-1 or the listed `indexes`. The
+ * server's data path writes these: a hundred RecordId objects per batch
+ * lived as long as the message waited for the transport, long enough to be
+ * promoted, and made V8 run a full collection every few dozen milliseconds.
+ */
+export interface RecordIdRun {
+  shardId: number;
+  batchId: number;
+  count: number;
+  indexes?: readonly number[];
+}
+
 export interface WireReceivedRecord {
-  recordIds: WireRecordId[];
+  recordIds: WireRecordId[] | RecordIdRun;
   record: WireBatchedRecord | null;
+}
+
+function isRun(ids: WireRecordId[] | RecordIdRun): ids is RecordIdRun {
+  return !Array.isArray(ids);
 }
 
 const COMPRESSION_CODES: Record<string, number> = { None: 0, Gzip: 1, Zstd: 2 };
@@ -78,7 +96,8 @@ class Encoder {
   buf: Buffer = Buffer.alloc(0);
   pos = 0;
 
-  measureRecordIds(ids: WireRecordId[]): number {
+  measureRecordIds(ids: WireRecordId[] | RecordIdRun): number {
+    if (isRun(ids)) return this.measureRun(ids);
     let total = 0;
     let prevShard: U64Input | undefined;
     let prevBatch: U64Input | undefined;
@@ -89,13 +108,30 @@ class Encoder {
         prevBatch = id.batchId;
         prefix = fieldU64Size(1, u64Bytes(id.shardId)) + fieldU64Size(2, u64Bytes(id.batchId));
       }
-      const body = prefix + (id.batchIndex ? 1 + varintSize(id.batchIndex >>> 0) : 0);
-      total += 1 + varintSize(body) + body;
+      total += recordIdSize(prefix, id.batchIndex >>> 0);
     }
     return total;
   }
 
-  writeRecordIds(field: number, ids: WireRecordId[]): void {
+  measureRun(run: RecordIdRun): number {
+    const prefix = fieldU64Size(1, u64Bytes(run.shardId)) + fieldU64Size(2, u64Bytes(run.batchId));
+    let total = 0;
+    for (let i = 0; i < run.count; i++) total += recordIdSize(prefix, (run.indexes ? run.indexes[i]! : i) >>> 0);
+    return total;
+  }
+
+  writeRun(field: number, run: RecordIdRun): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    const shard = u64Bytes(run.shardId);
+    const batch = u64Bytes(run.batchId);
+    const prefix = fieldU64Size(1, shard) + fieldU64Size(2, batch);
+    for (let i = 0; i < run.count; i++) pos = writeRecordId(buf, pos, field, prefix, shard, batch, (run.indexes ? run.indexes[i]! : i) >>> 0);
+    this.pos = pos;
+  }
+
+  writeRecordIds(field: number, ids: WireRecordId[] | RecordIdRun): void {
+    if (isRun(ids)) return this.writeRun(field, ids);
     const buf = this.buf;
     let pos = this.pos;
     let prevShard: U64Input | undefined;
@@ -111,12 +147,7 @@ class Encoder {
         batch = u64Bytes(id.batchId);
         prefix = fieldU64Size(1, shard) + fieldU64Size(2, batch);
       }
-      const index = id.batchIndex >>> 0;
-      pos = writeTag(buf, pos, field, WireType.Len);
-      pos = writeVarint(buf, pos, prefix + (index ? 1 + varintSize(index) : 0));
-      if (shard !== 0) pos = writeU64(buf, writeTag(buf, pos, 1, WireType.Varint), shard);
-      if (batch !== 0) pos = writeU64(buf, writeTag(buf, pos, 2, WireType.Varint), batch);
-      if (index) pos = writeVarint(buf, writeTag(buf, pos, 3, WireType.Varint), index);
+      pos = writeRecordId(buf, pos, field, prefix, shard, batch, id.batchIndex >>> 0);
     }
     this.pos = pos;
   }
@@ -213,6 +244,22 @@ function scratchBuffer(size: number): Buffer {
   return scratch.subarray(0, size);
 }
 
+/** Bytes of one RecordId as a length-delimited field (fields 1–15). */
+function recordIdSize(prefix: number, index: number): number {
+  const body = prefix + (index ? 1 + varintSize(index) : 0);
+  return 1 + varintSize(body) + body;
+}
+
+/** One RecordId as a length-delimited field; `prefix` is the size of its shardId and batchId fields. */
+function writeRecordId(buf: Buffer, pos: number, field: number, prefix: number, shard: number | Buffer, batch: number | Buffer, index: number): number {
+  pos = writeTag(buf, pos, field, WireType.Len);
+  pos = writeVarint(buf, pos, prefix + (index ? 1 + varintSize(index) : 0));
+  if (shard !== 0) pos = writeU64(buf, writeTag(buf, pos, 1, WireType.Varint), shard);
+  if (batch !== 0) pos = writeU64(buf, writeTag(buf, pos, 2, WireType.Varint), batch);
+  if (index) pos = writeVarint(buf, writeTag(buf, pos, 3, WireType.Varint), index);
+  return pos;
+}
+
 function fieldU64Size(field: number, bytes: number | Buffer): number {
   return bytes === 0 ? 0 : tagSize(field) + u64Size(bytes);
 }
@@ -252,7 +299,7 @@ export function encodeReceivedRecords(message: { receivedRecords: WireReceivedRe
 export interface WireAppendResponse {
   streamName: string;
   shardId: U64Input;
-  recordIds: WireRecordId[];
+  recordIds: WireRecordId[] | RecordIdRun;
 }
 
 export function encodeAppendResponse(message: WireAppendResponse): Buffer {
@@ -384,10 +431,11 @@ function decodeBatchedRecord(r: WireReader): WireBatchedRecord {
 
 function decodeReceivedRecord(r: WireReader): WireReceivedRecord {
   const inner = r.nested();
-  const out: WireReceivedRecord = { recordIds: [], record: null };
+  const ids: WireRecordId[] = [];
+  const out: WireReceivedRecord = { recordIds: ids, record: null };
   readFields(inner, (field, type) => {
     if (type !== WireType.Len) return false;
-    if (field === 1) out.recordIds.push(decodeRecordId(inner, asString));
+    if (field === 1) ids.push(decodeRecordId(inner, asString));
     else if (field === 2) out.record = decodeBatchedRecord(inner);
     else return false;
     return true;

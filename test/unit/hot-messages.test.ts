@@ -15,6 +15,7 @@ import {
   encodeAppendResponse,
   encodeReceivedRecords,
   encodeStreamingFetchRequest,
+  type RecordIdRun,
   type WireReceivedRecord,
   type WireRecordId,
 } from '../../src/wire/hot-messages.js';
@@ -107,6 +108,20 @@ describe('hand-written data-path codecs', () => {
       for (const id of decoded.ackIds) {
         for (const v of [id.shardId, id.batchId]) expect(typeof v === 'number' ? Number.isSafeInteger(v) : /^\d{16,20}$/.test(v as string)).toBe(true);
       }
+    }
+  });
+
+  it('encodes a RecordId run exactly like the RecordIds it stands for', () => {
+    const next = rng(5);
+    for (let round = 0; round < 200; round++) {
+      const count = Math.floor(next() * 150);
+      const indexes = next() < 0.5 ? undefined : Array.from({ length: count }, () => pick(next, [0, 1, 99, 300, 2 ** 32 - 1]));
+      const run: RecordIdRun = { shardId: pick(next, [0, 1, 2 ** 40 + 3]), batchId: pick(next, [0, 2 ** 32 + 1, 2 ** 53 - 1]), count, indexes };
+      const ids: WireRecordId[] = Array.from({ length: count }, (_, i) => ({ shardId: run.shardId, batchId: run.batchId, batchIndex: indexes ? indexes[i]! : i }));
+      const record = randomReceived(next).record;
+      expect(encodeReceivedRecords({ receivedRecords: { recordIds: run, record } })).toEqual(encodeReceivedRecords({ receivedRecords: { recordIds: ids, record } }));
+      const append = { streamName: 's', shardId: run.shardId, recordIds: run };
+      expect(encodeAppendResponse(append)).toEqual(encodeAppendResponse({ ...append, recordIds: ids }));
     }
   });
 
