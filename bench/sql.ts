@@ -15,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { parseStatement, planSelect, QueryRuntime, type Row } from '../sql/index.js';
 import { median, type Rep } from './harness.js';
 import { compared, type Result, type Scenario } from './scenario.js';
+import { rng } from './rng.js';
 
 export const FILTER_SQL = 'SELECT * FROM demo WHERE humidity > 70 EMIT CHANGES;';
 export const GROUP_BY_SQL = 'SELECT city, COUNT(*) AS n, SUM(temperature) AS total, MAX(humidity) AS hi FROM demo GROUP BY city EMIT CHANGES;';
@@ -48,25 +49,13 @@ export interface SqlBenchFigures {
   snapshotBytesPer100kGroups: number;
 }
 
-/** deterministic PRNG (mulberry32) */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** where every output goes, so that no engine can optimise the work away */
 let sink: unknown;
 /** read once at the end so the writes are observable */
 export const lastOutput = (): unknown => sink;
 
 function records(n: number, cities: number): Row[] {
-  const rand = prng(12345);
+  const rand = rng(12345);
   const rows: Row[] = new Array(n);
   for (let i = 0; i < n; i++) {
     rows[i] = { city: `c${Math.floor(rand() * cities)}`, temperature: Math.floor(rand() * 40), humidity: Math.floor(rand() * 100) };
