@@ -22,12 +22,12 @@ export interface HStreamRecord {
 }
 
 /** The record types, parsed from the proto on first use: most servers never look inside a batch. */
-let types: { BatchHStreamRecords: protobuf.Type; Struct: protobuf.Type } | undefined;
-function recordTypes(): { BatchHStreamRecords: protobuf.Type; Struct: protobuf.Type } {
+let types: { BatchHStreamRecords: protobuf.Type } | undefined;
+function recordTypes(): { BatchHStreamRecords: protobuf.Type } {
   if (!types) {
     const root = protobuf.loadSync(PROTO_PATH);
     root.resolveAll();
-    types = { BatchHStreamRecords: root.lookupType('hstream.server.BatchHStreamRecords'), Struct: root.lookupType('google.protobuf.Struct') };
+    types = { BatchHStreamRecords: root.lookupType('hstream.server.BatchHStreamRecords') };
   }
   return types;
 }
@@ -121,73 +121,4 @@ export function encodeRecords(records: HStreamRecord[]): Buffer {
   const { BatchHStreamRecords } = recordTypes();
   const message = BatchHStreamRecords.fromObject({ records });
   return Buffer.from(BatchHStreamRecords.encode(message).finish());
-}
-
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-
-type ValueMessage =
-  | { nullValue: 0 }
-  | { numberValue: number }
-  | { stringValue: string }
-  | { boolValue: boolean }
-  | { structValue: { fields: Record<string, ValueMessage> } }
-  | { listValue: { values: ValueMessage[] } };
-
-function toValue(v: unknown): ValueMessage {
-  if (v === null || v === undefined) return { nullValue: 0 };
-  if (typeof v === 'number') return { numberValue: v };
-  if (typeof v === 'string') return { stringValue: v };
-  if (typeof v === 'boolean') return { boolValue: v };
-  if (Array.isArray(v)) return { listValue: { values: v.map(toValue) } };
-  if (typeof v === 'object') return { structValue: { fields: toFields(v as Record<string, unknown>) } };
-  return { stringValue: String(v) };
-}
-
-function toFields(obj: Record<string, unknown>): Record<string, ValueMessage> {
-  const fields: Record<string, ValueMessage> = {};
-  for (const [k, v] of Object.entries(obj)) fields[k] = toValue(v);
-  return fields;
-}
-
-/** A JSON object as a google.protobuf.Struct message object (for Struct fields of responses). */
-export function jsonToStructObject(obj: Record<string, unknown>): { fields: Record<string, ValueMessage> } {
-  return { fields: toFields(obj) };
-}
-
-/** A JSON object as the payload of a JSON-flag record: a serialized google.protobuf.Struct. */
-export function jsonToStruct(obj: Record<string, unknown>): Buffer {
-  const { Struct } = recordTypes();
-  return Buffer.from(Struct.encode(Struct.fromObject({ fields: toFields(obj) })).finish());
-}
-
-interface DecodedValue {
-  nullValue?: unknown;
-  numberValue?: number;
-  stringValue?: string;
-  boolValue?: boolean;
-  structValue?: { fields?: Record<string, DecodedValue> };
-  listValue?: { values?: DecodedValue[] };
-}
-
-function fromValue(v: DecodedValue): JsonValue {
-  if (v.numberValue !== undefined) return v.numberValue;
-  if (v.stringValue !== undefined) return v.stringValue;
-  if (v.boolValue !== undefined) return v.boolValue;
-  if (v.structValue !== undefined) return fromFields(v.structValue.fields ?? {});
-  if (v.listValue !== undefined) return (v.listValue.values ?? []).map(fromValue);
-  return null;
-}
-
-function fromFields(fields: Record<string, DecodedValue>): { [key: string]: JsonValue } {
-  const out: { [key: string]: JsonValue } = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = fromValue(v);
-  return out;
-}
-
-/** The JSON object held by a JSON-flag record's payload (a serialized google.protobuf.Struct). */
-export function structToJson(payload: Buffer): { [key: string]: JsonValue } {
-  const { Struct } = recordTypes();
-  const message = Struct.decode(payload);
-  const obj = Struct.toObject(message, { oneofs: false, defaults: false, enums: Number }) as { fields?: Record<string, DecodedValue> };
-  return fromFields(obj.fields ?? {});
 }

@@ -12,8 +12,9 @@
  * Pure functions only: no gRPC, no I/O.
  */
 
-/** A JSON value as rendered from a google.protobuf.Struct. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+import type { JsonValue } from '../struct.js';
+
+export type { JsonValue };
 
 // ---------------------------------------------------------------------------
 // Tables

@@ -5,7 +5,8 @@
  */
 import { decodeRecords, compressionCode, type HStreamRecord } from '../records.js';
 import { aesonEncode, formatRecordLine, publishTimeMs } from './format.js';
-import { decodeStruct, encodeStruct, parseJsonObject } from './struct.js';
+import { decodeStruct, encodeStruct } from '../struct.js';
+import { parseJsonObject } from './struct.js';
 
 // ---------------------------------------------------------------------------
 // Reading

@@ -13,12 +13,12 @@
 import { randomInt } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { parseStatement, SqlError, type Statement } from '../../sql/index.js';
-import { compressionCode, decodeRecords, structToJson } from '../records.js';
+import { compressionCode, decodeRecords } from '../records.js';
+import { decodeStruct, fromStructMessage, type StructMessage } from '../struct.js';
 import { CliError, type CliIO } from './args.js';
 import { describeFailure, type Connection } from './connection.js';
 import { aesonEncode, renderTable } from './format.js';
 import { renderStreams } from './stream.js';
-import { fromStructMessage, type StructMessage } from './struct.js';
 
 // ---------------------------------------------------------------------------
 // Statement splitting
@@ -290,7 +290,7 @@ interface ReceivedMsg {
 
 function renderRows(record: NonNullable<ReceivedMsg['record']>): string[] {
   return decodeRecords(compressionCode(record.compressionType), Buffer.from(record.payload)).map((r) =>
-    r.header.flag === 'JSON' ? aesonEncode(structToJson(r.payload)) : r.payload.toString('utf8'),
+    r.header.flag === 'JSON' ? aesonEncode(decodeStruct(r.payload)) : r.payload.toString('utf8'),
   );
 }
 

@@ -19,7 +19,8 @@ import {
   notFound,
   streamNotFound,
 } from '../errors.js';
-import { decodeRecords, encodeRecords, jsonToStruct, structToJson, type JsonValue } from '../records.js';
+import { decodeRecords, encodeRecords } from '../records.js';
+import { decodeStruct, encodeStruct, type JsonValue } from '../struct.js';
 import { parseStatement, planSelect, QueryRuntime, SqlError, type QueryPlan, type Row, type SelectStatement } from '../../sql/index.js';
 import { ShardCursor, UNBOUNDED, waitForAny } from './readers.js';
 import type { StreamCatalog, StreamInfo } from './streams.js';
@@ -253,7 +254,7 @@ export class QueryManager {
     if (!sink) throw streamNotFound(q.meta.resultName);
     for (let i = 0; i < rows.length; i += SINK_BATCH_ROWS) {
       const chunk = rows.slice(i, i + SINK_BATCH_ROWS);
-      const payload = encodeRecords(chunk.map((row) => ({ header: { flag: 'JSON', attributes: {}, key: '' }, payload: jsonToStruct(row) })));
+      const payload = encodeRecords(chunk.map((row) => ({ header: { flag: 'JSON', attributes: {}, key: '' }, payload: encodeStruct(row) })));
       await this.catalog.append(sinkShard(sink), { compression: 0, batchSize: chunk.length, payload });
     }
   }
@@ -343,7 +344,7 @@ function sinkShard(sink: StreamInfo): number {
 export function recordToRow(flag: 'JSON' | 'RAW', payload: Buffer): Row | undefined {
   if (flag === 'JSON') {
     try {
-      return structToJson(payload) as Row;
+      return decodeStruct(payload) as Row;
     } catch {
       return undefined;
     }

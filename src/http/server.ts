@@ -8,7 +8,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { ServerContext } from '../context.js';
 import type { Gauge } from '../core/metrics.js';
 import { ErrorCode, invalidArgument, toHStreamError } from '../errors.js';
-import { encodeRecords, jsonToStruct } from '../records.js';
+import { encodeRecords } from '../records.js';
+import { encodeStruct } from '../struct.js';
 import { toStreamMessage } from '../server/convert.js';
 import type { AppendRequest, Stream } from '../server/messages.js';
 import type { RecordIdRun } from '../wire/hot-messages.js';
@@ -151,7 +152,7 @@ export async function startHttpServer(ctx: ServerContext, host: string, port: nu
         const data = body.data;
         let payload: Buffer;
         if (type === 'RAW') payload = Buffer.from(typeof data === 'string' ? data : JSON.stringify(data ?? null), 'utf8');
-        else if (typeof data === 'object' && data !== null && !Array.isArray(data)) payload = jsonToStruct(data as Record<string, unknown>);
+        else if (typeof data === 'object' && data !== null && !Array.isArray(data)) payload = encodeStruct(data as Record<string, unknown>);
         else throw invalidArgument(ErrorCode.InternalError, 'InvalidRecord', { extra: 'HRECORD data must be a JSON object' });
         const stream = ctx.streams.get(name);
         const shard = ctx.streams.shardForKey(stream, key);

@@ -11,7 +11,8 @@ import type { ServerContext } from '../context.js';
 import type { QueryMeta, QueryManager } from '../core/queries.js';
 import { sqlToHStream } from '../core/queries.js';
 import { ErrorCode, invalidArgument, notFound, streamNotFound } from '../errors.js';
-import { encodeRecords, jsonToStruct, jsonToStructObject } from '../records.js';
+import { encodeRecords } from '../records.js';
+import { encodeStruct, toStructMessage } from '../struct.js';
 import { toStreamMessage } from './convert.js';
 import type { RouteTable } from './routes.js';
 import { validateName } from './validate.js';
@@ -104,7 +105,7 @@ export function queryRoutes(ctx: ServerContext, queries: QueryManager): RouteTab
     if (!info) throw streamNotFound(stream);
     const record =
       'json' in payload
-        ? { header: { flag: 'JSON' as const, attributes: {}, key: '' }, payload: jsonToStruct(payload.json) }
+        ? { header: { flag: 'JSON' as const, attributes: {}, key: '' }, payload: encodeStruct(payload.json) }
         : { header: { flag: 'RAW' as const, attributes: {}, key: '' }, payload: payload.bytes };
     const shard = streams.shardForKey(info, '');
     await streams.append(shard.shardId, { compression: 0, batchSize: 1, payload: encodeRecords([record]) });
@@ -165,7 +166,7 @@ export function queryRoutes(ctx: ServerContext, queries: QueryManager): RouteTab
   function executeViewQuery(req: { sql: string }) {
     const stmt = parse(req.sql);
     if (stmt.kind !== 'select') throw invalidArgument(ErrorCode.QueryInvalidSQL, 'InvalidQuerySql', { extra: 'ExecuteViewQuery takes a SELECT on a view' });
-    return { results: pull(stmt).map((row) => jsonToStructObject(row)) };
+    return { results: pull(stmt).map((row) => toStructMessage(row)) };
   }
 
   const createQueryRpc = async (req: { sql: string; queryName: string }) => toQueryMessage(await createQuery(req.sql, req.queryName));
@@ -214,7 +215,7 @@ export function queryRoutes(ctx: ServerContext, queries: QueryManager): RouteTab
     ExecuteQuery: async (req: { stmt_text: string }) => {
       const stmt = parse(req.stmt_text);
       const rows = await execute(stmt, req.stmt_text);
-      return { result_set: rows.map((row) => jsonToStructObject(row)) };
+      return { result_set: rows.map((row) => toStructMessage(row)) };
     },
   };
 }

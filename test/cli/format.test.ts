@@ -1,7 +1,7 @@
 /** The CLI's output formats, checked against what upstream's Haskell CLI prints (Format.hs, table-layout asciiS, Aeson). */
 import { describe, expect, it } from 'vitest';
 import { aesonEncode, formatRecordLine, formatStructNumber, haskellShow, publishTimeMs, renderTable } from '../../src/cli/format.js';
-import { decodeStruct, encodeStruct } from '../../src/cli/struct.js';
+import { decodeStruct, encodeStruct } from '../../src/struct.js';
 
 describe('renderTable (table-layout asciiS, one row group per row)', () => {
   it('draws titles alone as a three-line table when there are no rows', () => {

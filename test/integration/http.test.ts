@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Compression, decodeRecords, structToJson } from '../../src/records.js';
+import { Compression, decodeRecords } from '../../src/records.js';
+import { decodeStruct } from '../../src/struct.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { type Received } from '../helpers/streams.js';
 
@@ -47,7 +48,7 @@ describe('HTTP endpoints', () => {
     });
     const records = msgs.flatMap((m) => m.receivedRecords).flatMap((r) => decodeRecords(Compression.None, Buffer.from(r.record.payload)));
     expect(records[0]!.header).toMatchObject({ flag: 'JSON', key: 'dev1' });
-    expect(structToJson(records[0]!.payload)).toEqual({ temp: 27.5, hum: 41.8 });
+    expect(decodeStruct(records[0]!.payload)).toEqual({ temp: 27.5, hum: 41.8 });
     expect(records[1]!.header.flag).toBe('RAW');
     expect(records[1]!.payload.toString()).toBe('hello');
   });

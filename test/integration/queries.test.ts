@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Compression, decodeRecords, structToJson } from '../../src/records.js';
+import { Compression, decodeRecords } from '../../src/records.js';
+import { decodeStruct } from '../../src/struct.js';
 import { expectFailure, status } from '../helpers/expect.js';
 import { eventually, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 import type { Received } from '../helpers/streams.js';
@@ -31,7 +32,7 @@ async function streamRows(client: TestServer['client'], stream: string): Promise
   return msgs
     .flatMap((m) => m.receivedRecords)
     .flatMap((r) => decodeRecords(Compression[r.record.compressionType as 'None'], Buffer.from(r.record.payload)))
-    .map((rec) => structToJson(rec.payload));
+    .map((rec) => decodeStruct(rec.payload));
 }
 
 const viewRows = (view: string, where = '') =>
@@ -78,7 +79,7 @@ describe('continuous queries over gRPC', () => {
     const rows: Array<Record<string, unknown>> = [];
     call.on('data', (m) => {
       const r = m.receivedRecords;
-      rows.push(...decodeRecords(Compression[r.record.compressionType as 'None'], Buffer.from(r.record.payload)).map((x) => structToJson(x.payload)));
+      rows.push(...decodeRecords(Compression[r.record.compressionType as 'None'], Buffer.from(r.record.payload)).map((x) => decodeStruct(x.payload)));
       call.write({ subscriptionId: 'push_sub', consumerName: 'cli', ackIds: r.recordIds });
     });
     call.on('error', () => undefined);
