@@ -22,8 +22,9 @@ export interface BatchEntry {
   payload: Buffer;
 }
 
-export function encodeEntry(entry: BatchEntry): Buffer {
-  const out = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + entry.payload.length);
+/** Frames `entry`, into `alloc(size)` when given (a caller reusing memory), else a new buffer. */
+export function encodeEntry(entry: BatchEntry, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
+  const out = alloc(ENTRY_HEADER_BYTES + entry.payload.length);
   out[0] = FORMAT_VERSION;
   out[1] = entry.compression;
   out.writeUInt32BE(entry.batchSize, 2);

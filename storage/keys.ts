@@ -2,12 +2,22 @@
  * Key layout of the single LevelDB database. Byte order must equal numeric
  * order so that range scans walk a shard's log in LSN order.
  *
+ *   0x4d 'M' | utf8 path                        -> metadata, JSON (see meta-store.ts)
  *   0x64 'd' | shardId u64 BE | lsn u64 BE      -> one stored batch (see codec.ts)
- *   0x6d 'm' | utf8 path                        -> metadata, JSON (see meta-store.ts)
+ *
+ * Metadata sorts before the data, not after it: LevelDB moves a flushed file
+ * down the levels without rewriting it only when its key range overlaps no
+ * other file, and a file holding both data and a metadata key spans every
+ * key between them. With metadata after the data that span covered every
+ * batch a shard would append later, so each new file had to be merged with
+ * it, level by level; before the data, it covers only batches already
+ * written. (Layout 1 used 'm' = 0x6d; see layout.ts.)
  */
 
 const DATA_PREFIX = 0x64;
-export const META_PREFIX = 0x6d;
+export const META_PREFIX = 0x4d;
+/** Where layout 1 kept metadata. */
+export const LAYOUT1_META_PREFIX = 0x6d;
 export const DATA_KEY_BYTES = 17;
 
 export function dataKey(shardId: number, lsn: number): Buffer {

@@ -14,8 +14,9 @@
  * write made each LevelDB memtable span from the data keys to the metadata
  * keys, so no flushed file could be moved down the levels without a merge and
  * compaction rewrote the whole log again and again (append throughput fell to
- * a third within seconds; see bench/README.md). The open segment's end is
- * rebuilt from the log's last batch at recovery.
+ * a third within seconds; keys.ts puts metadata before the data for the same
+ * reason). The open segment's end is rebuilt from the log's last batch at
+ * recovery.
  *
  * A failed write makes the store refuse every later write (LevelDB itself
  * does the same after a failed sync): the outcome of the failed batch is
@@ -38,15 +39,19 @@ import { decodeEntry, encodeEntry, entryTimeMs, type BatchEntry } from './codec.
 import { StoreError } from './errors.js';
 import { dataKey, decodeDataKey, shardEndKey } from './keys.js';
 import { openKv, readAll, reopenBlocker, type Kv, type KvOp, type KvRange } from './kv.js';
+import { upgradeLayout } from './layout.js';
 import { silentLogger, type StoreLogger } from './logger.js';
 import { listMeta, MetaStore, metaOpToKv, type MetaOp } from './meta-store.js';
 import { firstSegmentAtOrAfter, segmentFor, segmentPath, segmentPrefix, type Segment, type SegmentPolicy } from './segment.js';
 import { TailCache } from './tail-cache.js';
 import { TailMarker } from './tail-marker.js';
+import { WriteScratch } from './write-scratch.js';
 
 /** LSNs start above 2^32 like LogDevice's (epoch 1, esn 1): ids keep a constant decimal width for a long time. */
 export const LSN_BASE = 2 ** 32;
 export const FIRST_LSN = LSN_BASE + 1;
+/** Holds a group of 32 in-flight 100 KiB appends; bigger groups frame the rest in fresh buffers. */
+const WRITE_SCRATCH_BYTES = 4 * 1024 * 1024;
 
 export interface LogStoreOptions {
   /** Directory of the LevelDB database; undefined keeps everything in memory. */
@@ -139,6 +144,8 @@ export class LogStore {
   private readsDrained: (() => void) | undefined;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private readonly cache: TailCache | undefined;
+  /** framing memory reused by every write group; on disk only (see write-scratch.ts) */
+  private readonly scratch: WriteScratch | undefined;
 
   private constructor(
     private kv: Kv,
@@ -148,6 +155,7 @@ export class LogStore {
     this.logger = options.logger ?? silentLogger;
     // an in-memory store holds every batch in memory already
     if (options.location !== undefined && (options.tailCacheBytes ?? 0) > 0) this.cache = new TailCache(options.tailCacheBytes!);
+    if (options.location !== undefined) this.scratch = new WriteScratch(WRITE_SCRATCH_BYTES);
     this.meta = new MetaStore({ read: (fn) => this.withKv(fn), write: (ops) => this.write(ops) });
   }
 
@@ -159,6 +167,7 @@ export class LogStore {
         : TailMarker.open(options.location, options.sync, options.logger ?? silentLogger);
     const store = new LogStore(kv, options, marker);
     try {
+      await upgradeLayout(kv, options.logger ?? silentLogger);
       store.adopt(await store.loadLogs(kv, tails), tails);
     } catch (err) {
       await marker?.close();
@@ -374,6 +383,8 @@ export class LogStore {
       for (const p of group) p.reject(err);
       return;
     }
+    // The previous group's write has settled: its values were copied by LevelDB.
+    this.scratch?.reset();
     const ops: KvOp[] = [];
     const accepted: Array<{ p: PendingAppend; log: LogState; lsn: number; timeMs: number }> = [];
     const writes: PendingWrite[] = [];
@@ -392,7 +403,7 @@ export class LogStore {
       // Store time never goes backwards within a shard, so time search can bisect.
       const timeMs = Math.max(Date.now(), log.lastTimeMs);
       log.lastTimeMs = timeMs;
-      const value = encodeEntry({ ...p.entry, timeMs });
+      const value = encodeEntry({ ...p.entry, timeMs }, this.scratch?.alloc);
       const sealed = log.segments[log.segments.length - 1];
       const seg = segmentFor(log.segments, lsn, timeMs, value.length, this.options.segment, log.openSegmentSealed);
       if (seg !== sealed) {
