@@ -157,6 +157,8 @@ export function fromStoreError(err: StoreError): HStreamError {
       return new HStreamError(GrpcStatus.DATA_LOSS, ErrorCode.InternalError, err.message, { plainText: true, cause: err });
     case 'STORE_CLOSED':
       return unavailable(err.message, { plainText: true, cause: err });
+    case 'STORE_INCOMPATIBLE':
+      return new HStreamError(GrpcStatus.FAILED_PRECONDITION, ErrorCode.InternalError, err.message, { plainText: true, cause: err });
     case 'STORE_IO':
     case 'STORE_LOCKED':
       return unavailable(err.message, { plainText: true, cause: err });

@@ -8,6 +8,7 @@ export type StoreErrorCode =
   | 'STORE_IO' // a write or read failed; after a failed write, writes are refused until the database is reopened
   | 'STORE_CORRUPTION' // a stored entry failed its checksum or could not be decoded
   | 'STORE_LOCKED' // another process holds the data directory
+  | 'STORE_INCOMPATIBLE' // the data directory was written by a newer version
   | 'STORE_CLOSED' // the store is closing or closed
   | 'STORE_OVERLOADED' // too many bytes are waiting to be written
   | 'STORE_SHARD_NOT_FOUND'; // the shard does not exist (never created or deleted)

@@ -39,7 +39,7 @@ import { decodeEntry, encodeEntry, entryTimeMs, type BatchEntry } from './codec.
 import { StoreError } from './errors.js';
 import { dataKey, decodeDataKey, shardEndKey } from './keys.js';
 import { openKv, readAll, reopenBlocker, type Kv, type KvOp, type KvRange } from './kv.js';
-import { upgradeLayout } from './layout.js';
+import { openLayout } from './layout.js';
 import { silentLogger, type StoreLogger } from './logger.js';
 import { listMeta, MetaStore, metaOpToKv, type MetaOp } from './meta-store.js';
 import { firstSegmentAtOrAfter, segmentFor, segmentPath, segmentPrefix, type Segment, type SegmentPolicy } from './segment.js';
@@ -167,7 +167,7 @@ export class LogStore {
         : TailMarker.open(options.location, options.sync, options.logger ?? silentLogger);
     const store = new LogStore(kv, options, marker);
     try {
-      await upgradeLayout(kv, options.logger ?? silentLogger);
+      await openLayout(kv, options.logger ?? silentLogger);
       store.adopt(await store.loadLogs(kv, tails), tails);
     } catch (err) {
       await marker?.close();

@@ -1,7 +1,7 @@
 /** Key layout: metadata sorts before the data, and data directories of layout 1 are upgraded at open. */
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIRST_LSN, LogStore } from '../../../storage/index.js';
+import { FIRST_LSN, LogStore, StoreError } from '../../../storage/index.js';
 import { dataKey, LAYOUT1_META_PREFIX, META_PREFIX, metaKey } from '../../../storage/keys.js';
 import { openKv, readAll } from '../../../storage/kv.js';
 import { tempDir } from '../../helpers/server.js';
@@ -57,6 +57,7 @@ describe('key layout', () => {
     expect(store.tail(3)).toBe(FIRST_LSN + 5);
     expect(store.segments(3)).toHaveLength(segments);
     expect(await store.meta.get('stream/s')).toEqual({ name: 's', shards: [3] });
+    expect(await store.meta.get('format')).toEqual({ layout: 2 });
     expect((await store.read(3, 0, Infinity, 100, 1 << 20)).map((b) => b.payload.toString().slice(0, 7))).toEqual(
       ['batch-0', 'batch-1', 'batch-2', 'batch-3', 'batch-4', 'batch-5'],
     );
@@ -66,5 +67,28 @@ describe('key layout', () => {
     expect(await keysWithPrefix(location, LAYOUT1_META_PREFIX)).toEqual([]);
     const now = (await keysWithPrefix(location, META_PREFIX)).map((k) => k.toString('latin1'));
     for (const [key] of meta) expect(now).toContain(key.toString('latin1'));
+  });
+
+  it('refuses a directory written by a newer version, touching nothing', async () => {
+    const location = tempDir();
+    dirs.push(location);
+    const first = await open(location);
+    await first.createLogs([1], []);
+    await first.append(1, entry('kept'));
+    await first.meta.put('format', { layout: 3 });
+    await first.close();
+
+    const refused = await open(location).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).toBeInstanceOf(StoreError);
+    expect(refused).toMatchObject({ code: 'STORE_INCOMPATIBLE', message: expect.stringMatching(/newer hstreamlite \(layout 3\)/) });
+
+    // Still all there for the newer version.
+    const kv = await openKv(location);
+    const data = await readAll(kv, { gte: dataKey(1, 0), lt: dataKey(2, 0) });
+    await kv.close();
+    expect(data).toHaveLength(1);
   });
 });
