@@ -167,7 +167,7 @@ export class LogStore {
         : TailMarker.open(options.location, options.sync, options.logger ?? silentLogger);
     const store = new LogStore(kv, options, marker);
     try {
-      await openLayout(kv, options.logger ?? silentLogger);
+      await openLayout(kv, store.logger);
       store.adopt(await store.loadLogs(kv, tails), tails);
     } catch (err) {
       await marker?.close();
