@@ -4,7 +4,7 @@ import type { Offset } from '../core/readers.js';
 import type { StreamInfo } from '../core/streams.js';
 import { conflictShardReaderOffset, ErrorCode, invalidArgument, invalidShardOffset } from '../errors.js';
 import { compressionName } from '../records.js';
-import type { ReceivedRecord, RecordId, ShardOffset, Stream, StreamOffset, Timestamp } from './messages.js';
+import type { ReceivedRecord, ShardOffset, Stream, StreamOffset, Timestamp } from './messages.js';
 import { parseId, quoted } from './validate.js';
 
 export function timestamp(ms: number): Timestamp {
@@ -19,13 +19,6 @@ export function toStreamMessage(s: StreamInfo): Stream {
     shardCount: s.shardCount,
     creationTime: timestamp(s.creationTimeMs),
   };
-}
-
-/** RecordIds of a batch, as numbers: protobufjs parses decimal strings for every uint64 it writes, numbers it does not. */
-export function recordIds(shardId: number, lsn: number, count: number): RecordId[] {
-  const ids: RecordId[] = new Array(count);
-  for (let i = 0; i < count; i++) ids[i] = { shardId, batchId: lsn, batchIndex: i };
-  return ids;
 }
 
 /** A stored batch as delivered: the producer's bytes, with publishTime = store time, its RecordIds as a run. */

@@ -11,7 +11,7 @@ import { checkRange, resolveStart, resolveUntil, ShardCursor, UNBOUNDED, waitFor
 import type { StreamInfo } from '../core/streams.js';
 import { ErrorCode, invalidArgument, notFound, shardNotFound } from '../errors.js';
 import { decodeRecords } from '../records.js';
-import { parseShardOffset, parseStreamOffset, recordIds, toReceivedRecord } from './convert.js';
+import { parseShardOffset, parseStreamOffset, toReceivedRecord } from './convert.js';
 import type {
   CreateShardReaderRequest,
   HStreamRecordMessage,
@@ -183,9 +183,11 @@ export function readerRoutes(ctx: ServerContext): RouteTable {
           const batches = await cursor.read(CHUNK);
           if (batches.length === 0 && !cursor.done) await cursor.waitForData(KEY_READ_WAIT_MS, signal);
           for (const batch of batches) {
-            const ids = recordIds(batch.shardId, batch.lsn, batch.batchSize);
+            // a RecordId only for the records kept, and only for those the batch claims
             decodeRecords(batch.compression, batch.payload).forEach((record, i) => {
-              if (record.header.key === first.key && ids[i]) buffer.push({ id: ids[i]!, record });
+              if (record.header.key === first.key && i < batch.batchSize) {
+                buffer.push({ id: { shardId: batch.shardId, batchId: batch.lsn, batchIndex: i }, record });
+              }
             });
           }
         }
