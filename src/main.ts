@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** Command-line entry: parse config, start the node, stop cleanly on SIGTERM/SIGINT (a second signal exits at once). */
 import { ConfigError, helpText, loadConfig } from './config.js';
+import { keepHeapSlack } from './heap-tuning.js';
 import { createLogger } from './log.js';
 import { startServer } from './server.js';
 
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  keepHeapSlack();
   const server = await startServer({ ...config, logger: log }).catch((err: unknown) => {
     log.fatal({ err }, 'cannot start');
     log.flush?.();
