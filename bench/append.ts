@@ -1,12 +1,14 @@
 /**
  * B1–B4: Append throughput and per-call latency against a real server
  * process, 1 KiB random records, one stream with one shard, N calls in
- * flight on one connection, with and without --fsync. The baseline is a
- * bare grpc-js unary call carrying the same records (ack only, no storage)
- * at the same batch size and inflight, measured interleaved.
+ * flight on one connection, with and without --fsync. Two baselines at the
+ * same batch size and inflight, measured interleaved with it: a bare
+ * grpc-js unary call carrying the same records (ack only; the row's ratio),
+ * and the same call that first writes its bytes to classic-level as one value
+ * (sync as our --fsync): storage's floor, reported as `ratioToStorageFloor`.
  */
 import { appendCall, baselineUnaryLoad, createStream, startBaseline, startHStream } from './clients.js';
-import { closedLoop, loopRecords, paired, summarize, withCpu, type Mode } from './harness.js';
+import { closedLoop, interleaved, loopRecords, median, summarize, withCpu, type Mode, type Rep } from './harness.js';
 import { batchPool, RECORD_BYTES } from './payload.js';
 import { compared, type Scenario } from './scenario.js';
 
@@ -32,6 +34,10 @@ export function unaryBaselineName(batch: number, inflight: number): string {
   return `baseline/grpc-unary/batch=${batch}x1KiB/inflight=${inflight}`;
 }
 
+function storageFloorName(batch: number, inflight: number, fsync: boolean): string {
+  return `baseline/grpc-unary+level-write/batch=${batch}x1KiB/inflight=${inflight}/sync=${fsync ? 'on' : 'off'}`;
+}
+
 function appendScenario(shape: Shape): Scenario {
   const { batch, inflight, fsync } = shape;
   const id = `append/batch=${batch}x1KiB/inflight=${inflight}/fsync=${fsync ? 'on' : 'off'}`;
@@ -47,25 +53,34 @@ function appendScenario(shape: Shape): Scenario {
       const pool = batchPool(batch);
       const server = await startHStream(scope, { dataDir: scope.tempDir(), fsync });
       const base = await startBaseline(scope);
+      const floor = await startBaseline(scope, { dataDir: scope.tempDir(), sync: fsync });
       const streamName = 'bench_append';
       const shardId = await createStream(server.client, streamName);
       const call = appendCall(server.client, streamName, shardId, pool);
-      const measured = await paired(
+      const measured = await interleaved(
         {
           warmUp: async () => {
             await closedLoop(call, inflight, warmUpMs);
           },
           rep: () => withCpu(server.child.pid, loopRecords(repMs), () => closedLoop(call, inflight, repMs)),
         },
-        baselineUnaryLoad(base.client, base.child.pid, pool, inflight, warmUpMs, repMs),
+        [
+          baselineUnaryLoad(base.client, base.child.pid, pool, inflight, warmUpMs, repMs),
+          baselineUnaryLoad(floor.client, floor.child.pid, pool, inflight, warmUpMs, repMs),
+        ],
         reps,
       );
+      const [bare, stored] = measured.baselines as [Rep[], Rep[]];
       const baselineName = unaryBaselineName(batch, inflight);
-      ctx.baselines.add(baselineName, 'rec/s', 'higher', measured.baseline);
+      ctx.baselines.add(baselineName, 'rec/s', 'higher', bare);
+      const floorValue = ctx.baselines.add(storageFloorName(batch, inflight, fsync), 'rec/s', 'higher', stored).value;
       const s = summarize(measured.subject);
       return [
-        compared(id, 'rec/s', 'higher', measured.subject, { name: baselineName, reps: measured.baseline }, {
+        compared(id, 'rec/s', 'higher', measured.subject, { name: baselineName, reps: bare }, {
           mbPerSec: Math.round((s.value * RECORD_BYTES) / 1e4) / 100,
+          storageFloor: Math.round(floorValue),
+          ratioToStorageFloor: Math.round((s.value / floorValue) * 100) / 100,
+          storageFloorToBare: Math.round((floorValue / median(bare.map((r) => r.value))) * 100) / 100,
         }),
       ];
     },

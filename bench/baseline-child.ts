@@ -2,10 +2,15 @@
  * Child process for the baselines, so they run apart from the load client
  * exactly like the real server does.
  *
- *   node dist/bench/baseline-child.js grpc
+ *   node dist/bench/baseline-child.js grpc [<dir> <sync:on|off>]
  *     bare grpc-js server (bench.Baseline: ack-only Append, Stream) on
  *     127.0.0.1:0; prints {"event":"listening","port":N}; exits on SIGTERM
- *     or when its stdin closes (the bench died).
+ *     or when its stdin closes (the bench died). With a directory, Append
+ *     first writes the request's bytes as one classic-level value (one
+ *     `batch` per call, `sync` as given) and acks after the write: the least
+ *     any server storing each call in LevelDB before acking can do, so our
+ *     Append can be compared with storage's own floor as well as with bare
+ *     transport.
  *
  *   node dist/bench/baseline-child.js level <dir> <sync:on|off> <batchSize> <warmUpMs> <repMs> <reps>
  *     raw classic-level writes, one value per batch (the batch's serialized
@@ -14,19 +19,32 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
-import { baselineService, type AppendAck, type AppendRequest, type Chunk, type StreamRequest } from './baseline-proto.js';
+import { appendRequestCodec, baselineService, type AppendAck, type AppendRequest, type Chunk, type StreamRequest } from './baseline-proto.js';
 import { HOST, type Rep } from './harness.js';
 
 function print(message: object): void {
   process.stdout.write(JSON.stringify(message) + '\n');
 }
 
-async function serveGrpc(): Promise<void> {
+/** The request as decoded plus the bytes it came in, which the storing baseline writes. */
+type StoredRequest = AppendRequest & { bytes?: Buffer };
+
+async function serveGrpc(args: string[]): Promise<void> {
+  const [dir, syncArg] = args;
+  const store = dir === undefined ? undefined : await openStore(dir, syncArg === 'on');
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.max_send_message_length': -1 });
   const chunks = new Map<number, Buffer>();
-  server.addService(baselineService, {
-    Append: (call: grpc.ServerUnaryCall<AppendRequest, AppendAck>, callback: grpc.sendUnaryData<AppendAck>) => {
-      callback(null, { count: call.request.records.length });
+  const service = store
+    ? { ...baselineService, Append: { ...baselineService.Append!, requestDeserialize: (bytes: Buffer): StoredRequest => ({ ...appendRequestCodec.deserialize(bytes), bytes }) } }
+    : baselineService;
+  server.addService(service, {
+    Append: (call: grpc.ServerUnaryCall<StoredRequest, AppendAck>, callback: grpc.sendUnaryData<AppendAck>) => {
+      const ack = { count: call.request.records.length };
+      if (!store || !call.request.bytes) return callback(null, ack);
+      store.write(call.request.bytes).then(
+        () => callback(null, ack),
+        (err: unknown) => callback({ code: grpc.status.INTERNAL, details: (err as Error).message }),
+      );
     },
     Stream: (call: grpc.ServerWritableStream<StreamRequest, Chunk>) => {
       const { messages, messageBytes } = call.request;
@@ -55,11 +73,28 @@ async function serveGrpc(): Promise<void> {
   print({ event: 'listening', port });
   const stop = () => {
     server.forceShutdown();
-    process.exit(0);
+    void (store ? store.close() : Promise.resolve()).finally(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.stdin.on('end', stop);
   process.stdin.resume();
+}
+
+/** One classic-level value per call under a sequence key, like our log's one value per batch. */
+async function openStore(dir: string, sync: boolean): Promise<{ write(value: Buffer): Promise<void>; close(): Promise<void> }> {
+  // Loaded only in this mode: the plain grpc mode must stay a bare grpc-js process (its start time and RSS are baselines).
+  const { ClassicLevel } = await import('classic-level');
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open();
+  let seq = 0;
+  return {
+    write: (value) => {
+      const key = Buffer.allocUnsafe(8);
+      key.writeBigUInt64BE(BigInt(++seq));
+      return db.batch([{ type: 'put', key, value }], { sync });
+    },
+    close: () => db.close(),
+  };
 }
 
 async function levelWrites(args: string[]): Promise<void> {
@@ -96,7 +131,7 @@ async function levelWrites(args: string[]): Promise<void> {
 }
 
 const [mode, ...rest] = process.argv.slice(2);
-const run = mode === 'grpc' ? serveGrpc() : mode === 'level' ? levelWrites(rest) : Promise.reject(new TypeError(`unknown mode ${String(mode)}`));
+const run = mode === 'grpc' ? serveGrpc(rest) : mode === 'level' ? levelWrites(rest) : Promise.reject(new TypeError(`unknown mode ${String(mode)}`));
 run.catch((err: unknown) => {
   process.stderr.write(`baseline-child: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);

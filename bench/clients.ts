@@ -165,9 +165,10 @@ export interface BaselineTarget {
   startMs: number;
 }
 
-export async function startBaseline(scope: Scope): Promise<BaselineTarget> {
+/** The bare grpc-js child; with `store`, its Append writes each call to classic-level before acking (see baseline-child.ts). */
+export async function startBaseline(scope: Scope, store?: { dataDir: string; sync: boolean }): Promise<BaselineTarget> {
   const t0 = performance.now();
-  const child = await scope.spawnListening(BASELINE_CHILD, ['grpc']);
+  const child = await scope.spawnListening(BASELINE_CHILD, store ? ['grpc', store.dataDir, store.sync ? 'on' : 'off'] : ['grpc']);
   const client = new grpc.Client(child.address, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
   await untilOk(() => baselineAppend(client, []), 20_000, 'first baseline call');
   return { child, client, startMs: performance.now() - t0 };

@@ -340,19 +340,25 @@ export interface Measure {
  * shared machine hits the figure and its baseline alike.
  */
 export async function paired(subject: Measure, baseline: Measure, reps: number): Promise<{ subject: Rep[]; baseline: Rep[] }> {
-  await baseline.warmUp();
-  await subject.warmUp();
-  const out = { subject: [] as Rep[], baseline: [] as Rep[] };
+  const out = await interleaved(subject, [baseline], reps);
+  return { subject: out.subject, baseline: out.baselines[0]! };
+}
+
+/**
+ * Like paired() with several baselines: each round runs every measure once,
+ * the order rotating by one per round, so each takes every position in turn.
+ */
+export async function interleaved(subject: Measure, baselines: Measure[], reps: number): Promise<{ subject: Rep[]; baselines: Rep[][] }> {
+  const measures = [...baselines, subject];
+  for (const m of measures) await m.warmUp();
+  const out = measures.map(() => [] as Rep[]);
   for (let i = 0; i < reps; i++) {
-    if (i % 2 === 0) {
-      out.baseline.push(await baseline.rep());
-      out.subject.push(await subject.rep());
-    } else {
-      out.subject.push(await subject.rep());
-      out.baseline.push(await baseline.rep());
+    for (let k = 0; k < measures.length; k++) {
+      const index = (i + k) % measures.length;
+      out[index]!.push(await measures[index]!.rep());
     }
   }
-  return out;
+  return { subject: out[measures.length - 1]!, baselines: out.slice(0, -1) };
 }
 
 /** Rejects after `ms` with a message naming what took too long. */

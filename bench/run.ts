@@ -12,6 +12,7 @@
  * on failure, timeout, SIGINT or SIGTERM.
  */
 import { performance } from 'node:perf_hooks';
+import { keepHeapSlack } from '../src/heap-tuning.js';
 import { killEverything, Scope, withTimeout, type Mode } from './harness.js';
 import { formatTable, machineRecord, writeResults, type Outcome } from './report.js';
 import { BaselinePool, SkipScenario, type BenchContext, type Result, type Timing } from './scenario.js';
@@ -62,6 +63,12 @@ function installSafetyNet(mode: Mode): void {
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  // The load clients run in this process. Left to V8's default heap sizing it ran a mark-compact
+  // every ~70 ms under load (the same pathology heap-tuning.ts describes for the server), which
+  // made the client, not the server, set the pace: the same build's inflight-1 append ratio
+  // ranged 0.54–0.75 between runs; with this, four runs in a row gave 0.60. Every figure and its
+  // baselines share this client, so it changes no comparison's fairness, only its noise.
+  keepHeapSlack();
   const selected = SCENARIOS.filter((s) => s.modes.includes(args.mode) && (args.only.length === 0 || args.only.some((o) => s.id.includes(o))));
   if (args.list) {
     for (const s of selected) process.stdout.write(`${s.id}\n    ${s.title}\n`);
