@@ -164,7 +164,7 @@ export function streamRoutes(ctx: ServerContext): RouteTable {
 
     TrimShards: async (req: TrimShardsRequest) => {
       const stream = streams.get(validateName('stream', req.streamName));
-      const lowest = new Map<number, { lsn: number; text: string }>();
+      const lowest = new Map<number, { lsn: number; index: number; text: string }>();
       for (const text of req.recordIds) {
         const rid = parseRecordIdText(text);
         if (rid.lsn === 0) continue;
@@ -172,7 +172,10 @@ export function streamRoutes(ctx: ServerContext): RouteTable {
           throw invalidArgument(ErrorCode.StreamShardNotExists, 'ShardNotExists', { extra: text });
         }
         const seen = lowest.get(rid.shardId);
-        if (!seen || rid.lsn < seen.lsn) lowest.set(rid.shardId, { lsn: rid.lsn, text });
+        // the answer names the smallest RecordId: batch first, then the record's index in it
+        if (!seen || rid.lsn < seen.lsn || (rid.lsn === seen.lsn && rid.index < seen.index)) {
+          lowest.set(rid.shardId, { lsn: rid.lsn, index: rid.index, text });
+        }
       }
       const trimPoints: Record<string, string> = {};
       for (const [shardId, { lsn, text }] of lowest) {

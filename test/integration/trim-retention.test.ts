@@ -88,6 +88,19 @@ describe('trims', () => {
     await expectFailure(t.client.unary('TrimShards', { streamName: 'trim_shards', recordIds: ['not-an-id'] }), status.INVALID_ARGUMENT, 209);
     await expectFailure(t.client.unary('TrimShards', { streamName: 'trim_shards', recordIds: ['12-4294967297-0'] }), status.INVALID_ARGUMENT, 210);
   });
+
+  it('TrimShards answers the smallest RecordId of a shard when several share a batch (batchId, then index)', async () => {
+    const [shardId] = await stream('trim_same_batch');
+    const ids = await appendN('trim_same_batch', shardId!, 3);
+    const at = (i: number, index: number) => `${shardId}-${ids[i]!.batchId}-${index}`;
+    // same batch given with the larger index first, a later batch in between, then index 0
+    const res = await t.client.unary<{ trimPoints: Record<string, string> }>('TrimShards', {
+      streamName: 'trim_same_batch',
+      recordIds: [at(1, 1), at(2, 0), at(1, 0), at(1, 1)],
+    });
+    expect(Object.values(res.trimPoints)).toEqual([at(1, 0)]);
+    expect(await batchIds(shardId!)).toEqual(ids.slice(1).map((i) => i.batchId));
+  });
 });
 
 describe('retention', () => {
