@@ -1,11 +1,22 @@
 #!/usr/bin/env node
-/** Command-line entry: parse config, start the node, stop cleanly on SIGTERM/SIGINT (a second signal exits at once). */
+/**
+ * Command-line entry: parse config, start the node, stop cleanly on SIGTERM/SIGINT (a second signal
+ * exits at once). Stopping never waits on stdout or stderr: a harness may have closed its end.
+ */
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { keepHeapSlack } from './heap-tuning.js';
-import { createLogger } from './log.js';
+import { createRootLogger } from './log.js';
 import { startServer } from './server.js';
 
+/** Longest a clean stop may take (open calls get 2 s, then stores close) before the process exits anyway. */
+const SHUTDOWN_BOUND_MS = 10_000;
+/** How long the last log lines may take to reach stderr once the server has stopped. */
+const LOG_DRAIN_MS = 500;
+
 async function main(): Promise<void> {
+  // A reader that went away must not turn our own output into an uncaught EPIPE.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(helpText() + '\n');
@@ -21,11 +32,10 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const { log, sink } = createRootLogger(config.logLevel);
   keepHeapSlack();
   const server = await startServer({ ...config, logger: log }).catch((err: unknown) => {
     log.fatal({ err }, 'cannot start');
-    log.flush?.();
     process.stderr.write(`hstreamlite: cannot start: ${(err as Error).message}\n`);
     process.exit(1);
   });
@@ -37,11 +47,15 @@ async function main(): Promise<void> {
     }
     stopping = true;
     log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      process.stderr.write(`hstreamlite: shutdown took longer than ${SHUTDOWN_BOUND_MS} ms, exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_BOUND_MS).unref();
     server.close().then(
-      () => process.exit(0),
+      () => sink.drain(LOG_DRAIN_MS).then(() => process.exit(0)),
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');
-        process.exit(1);
+        void sink.drain(LOG_DRAIN_MS).then(() => process.exit(1));
       },
     );
   };
