@@ -19,7 +19,7 @@ export type IntervalUnit = 'SECOND' | 'MINUTE' | 'HOUR' | 'DAY' | 'MONTH' | 'YEA
 export interface Interval {
   count: number;
   unit: IntervalUnit;
-  /** months are 30 days and years 360 days, as upstream converts them (reference §3.3) */
+  /** months are 30 days and years 360 days, as upstream converts them (upstream's SQL docs) */
   ms: number;
   pos: SourcePos;
 }

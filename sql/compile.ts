@@ -4,7 +4,7 @@
  * results after). How a column or an aggregate is read is supplied by the
  * caller (a Resolver), so the same compiler serves every operator.
  *
- * Value semantics (reference §3.4) with the fixes of §17.7: comparisons with
+ * Value semantics (upstream's SQL docs) with fix 7: comparisons with
  * NULL give NULL (`NULL = NULL` is NULL), AND/OR use three-valued logic
  * (`FALSE AND NULL` = FALSE, `TRUE OR NULL` = TRUE). Type mismatches throw
  * EvalError; the operator evaluating the expression decides what that means.
@@ -187,7 +187,7 @@ export function compile<E>(e: Expr, r: Resolver<E>): Evaluator<E> {
           if (from! >= v.length) throw new EvalError(`array index ${from} out of range (length ${v.length})`);
           return v[from!]!;
         }
-        // inclusive of the end index, as upstream documents; an open end runs to the last element (§17.9)
+        // inclusive of the end index, as upstream documents; an open end runs to the last element (fix 9)
         return v.slice(from ?? 0, to === undefined ? v.length : to + 1);
       };
     }
@@ -262,7 +262,7 @@ function jsonPath(j: Value, path: Value): Value {
 const INT_TEXT = /^\s*[-+]?\d+\s*$/;
 const FLOAT_TEXT = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
 
-/** CAST / `::` (reference §3.4). CAST of NULL is NULL. */
+/** CAST / `::` (upstream's SQL docs). CAST of NULL is NULL. */
 export function castValue(v: Value, t: SqlType): Value {
   if (v === null) return null;
   if (t.arrayDepth > 0) {

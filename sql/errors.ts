@@ -38,7 +38,7 @@ export class SqlError extends Error {
 /**
  * A value-level failure inside expression evaluation (type mismatch, bad
  * cast, index out of range…). Never leaves the engine: each operator decides
- * what it means (§8.3 of the reference: WHERE drops the row, a projected
+ * what it means (upstream's SQL docs: WHERE drops the row, a projected
  * expression becomes NULL, an aggregate skips the value).
  */
 export class EvalError extends Error {

@@ -1,5 +1,5 @@
 /**
- * Output column names as upstream gives them (reference §4): an unaliased
+ * Output column names as upstream gives them (upstream's SQL docs): an unaliased
  * expression is named by BNFC's printer of SQL-v1.cf with every whitespace
  * character removed. The printer re-emits keywords upper-case, adds
  * parentheses only where upstream's precedence levels need them, and prints

@@ -1,5 +1,5 @@
 /**
- * Planner: a bound SELECT → the logical plan (reference §8.1, without
+ * Planner: a bound SELECT → the logical plan (upstream's SQL docs, without
  * upstream's Affiliate step: expressions are evaluated where they are used).
  *
  *   Scan / Join … WITHIN          FROM

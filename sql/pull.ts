@@ -1,8 +1,8 @@
 /**
  * Pull queries: `SELECT … FROM view [WHERE …] [GROUP BY …]` without EMIT
- * CHANGES, evaluated once over a view's current rows (reference §12). The
+ * CHANGES, evaluated once over a view's current rows (upstream's SQL docs). The
  * view's rows are what its own query projects (QueryRuntime.viewRows); unlike
- * upstream (§17.12) the view's projection is always applied. The pull query's
+ * upstream (fix 12) the view's projection is always applied. The pull query's
  * WHERE, select list and, if present, its own GROUP BY / aggregates / HAVING
  * run over them with the usual rules.
  *

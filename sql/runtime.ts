@@ -6,11 +6,11 @@
  *     → project                                   (ungrouped)
  *     → aggregate / window / session → having → project   (grouped)
  *
- * and the output rows are returned with EMIT CHANGES semantics (reference
- * §8.2). The whole operator state is a JSON value (`snapshot`) that
+ * and the output rows are returned with EMIT CHANGES semantics (as in
+ * upstream's SQL docs). The whole operator state is a JSON value (`snapshot`) that
  * `restore` turns back into an equivalent runtime.
  *
- * A bad value never throws out of `process` (§8.3: conditions drop the row,
+ * A bad value never throws out of `process` (upstream's SQL docs: conditions drop the row,
  * projections give NULL, aggregates skip the value; all counted in `stats`).
  * `process` throws only SqlError('runtime') when the state budget
  * (maxGroups) would be exceeded, before changing anything.

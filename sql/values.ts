@@ -1,10 +1,10 @@
 /**
- * The runtime value model (reference §3.2, §5) and its JSON encoding.
+ * The runtime value model (upstream's SQL docs) and its JSON encoding.
  *
  * JSON-native values stay plain JS values: NULL = null, BOOLEAN = boolean,
  * STRING = string, ARRAY = Value[], JSONB = a plain object. INTEGER and FLOAT
  * are both JS numbers: a number is an INTEGER when it is integral (this is
- * also how upstream reads JSON input, §5.1; the distinction cannot survive a
+ * also how upstream reads JSON input; the distinction cannot survive a
  * protobuf Struct anyway). Types JSON cannot express (DATE, TIME, TIMESTAMP,
  * INTERVAL, BYTEA) are small classes, encoded in output rows with upstream's
  * labels (`{"$date":"2021-08-07"}`, …) so that a value written to a stream
@@ -383,7 +383,7 @@ const KIND_RANK: Record<ValueKind, number> = {
 /**
  * The total order used by ARRAY_SORT / ARRAY_MAX / ARRAY_MIN / TOPK: first by
  * kind (NULL < numbers < BOOLEAN < BYTEA < STRING < DATE < TIME < TIMESTAMP <
- * INTERVAL < ARRAY < JSONB, reference §6), then by value. Unlike upstream,
+ * INTERVAL < ARRAY < JSONB, upstream's SQL docs), then by value. Unlike upstream,
  * INTEGER and FLOAT are one numeric kind here (1 < 1.5 < 2).
  */
 export function totalCompare(a: Value, b: Value): number {

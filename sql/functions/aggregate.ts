@@ -1,11 +1,11 @@
 /**
- * Aggregate functions (reference §7) as accumulator kinds: an initial state,
+ * Aggregate functions (upstream's SQL docs) as accumulator kinds: an initial state,
  * a step per input value, a merge (SESSION windows merge sessions), the
  * result, and a JSON form for snapshots. State is O(1) per group except
  * TOPK / TOPKDISTINCT, which keep at most k values (input is insert-only, so
  * the k largest seen so far are exact).
  *
- * Fixed upstream quirks (§17.1–4): MIN/MAX return the true extremes and work
+ * Fixed upstream quirks (fixes 1–4): MIN/MAX return the true extremes and work
  * on every type (strings, dates…; see `extreme`), AVG is the mean, TOPK and
  * TOPKDISTINCT emit, NULLs are ignored (COUNT(e) counts non-NULL values, SUM
  * of only NULLs is NULL), and a value that cannot be aggregated (SUM of a

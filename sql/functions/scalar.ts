@@ -1,10 +1,10 @@
 /**
- * Scalar functions of the v1 dialect (reference §6): arity, the static types
+ * Scalar functions of the v1 dialect (upstream's SQL docs): arity, the static types
  * each argument accepts (checked by the binder when an argument's type is
  * known), the result type, and the implementation. A function gets NULL back
  * for any NULL argument unless it declares `handlesNull`.
  *
- * Fixed upstream quirks (§17.8): TAKEEND / DROP / DROPEND do what their names
+ * Fixed upstream quirks (fix 8): TAKEEND / DROP / DROPEND do what their names
  * say, CHUNKSOF takes the INTEGER first; ROUND rounds half away from zero.
  *
  * Must not import anything outside sql/.
@@ -178,7 +178,7 @@ const LIST: ScalarFunction[] = [
     maxArgs: 1,
     args: [NUM],
     result: 'int',
-    // half away from zero (upstream rounds half to even, §17.17)
+    // half away from zero (upstream rounds half to even, fix 17)
     impl: ([x]) => {
       const n = num(x!, 'ROUND');
       return Math.sign(n) * Math.round(Math.abs(n));

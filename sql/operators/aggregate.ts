@@ -4,9 +4,9 @@
  * accumulator per distinct aggregate; each input row updates its group (one
  * group per window it falls in) and the updated groups are returned, which
  * the runtime turns into EMIT CHANGES rows (an upsert changelog keyed by the
- * group key and window; no retractions, like upstream §8.2).
+ * group key and window; no retractions, like upstream).
  *
- * Errors (§8.3): a key that fails to evaluate is NULL (such rows share a
+ * Errors (upstream's SQL docs): a key that fails to evaluate is NULL (such rows share a
  * group); an aggregate argument that fails is skipped for that aggregate only.
  * New groups are reserved against the query's StateBudget before anything is
  * changed, so a row that does not fit leaves the state untouched.

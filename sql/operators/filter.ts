@@ -1,7 +1,7 @@
 /**
  * Filter: WHERE, HAVING and join conditions. A row passes only when the
  * condition is exactly TRUE; NULL, FALSE and an evaluation error all drop it
- * (reference §8.3), errors being counted.
+ * (upstream's SQL docs), errors being counted.
  *
  * Must not import anything outside sql/.
  */

@@ -1,11 +1,11 @@
 /**
- * Stream–stream join … WITHIN (W) (reference §11). Both sides buffer their
+ * Stream–stream join … WITHIN (W) (upstream's SQL docs). Both sides buffer their
  * rows; an arriving row is matched against the other side's buffer, pairs
  * with |t₁ − t₂| ≤ W that satisfy the condition are emitted (time = the later
  * of the two). Equality conjuncts of ON (`a.x = b.y`) and USING columns are
  * hashed, so matching does not scan the whole buffer.
  *
- * State is bounded by W (fixes §17.6, where buffers are never expired): a
+ * State is bounded by W (fix 6, where buffers are never expired): a
  * buffered row is released once the other side's clock (its largest
  * timestamp) has passed row time + W — each side is read in time order, so no
  * later row of the other side can match it. Every buffered row counts against

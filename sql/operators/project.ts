@@ -1,13 +1,13 @@
 /**
  * Project: builds an output row from the select list. Output values are
- * plain JSON (reference §5.2 without the `$numberLong` labels; typed values
+ * plain JSON (upstream's SQL docs without the `$numberLong` labels; typed values
  * keep their labels, see values.ts). An expression that fails to evaluate
- * yields NULL for that column (upstream's Affiliate semantics, §8.3).
+ * yields NULL for that column (upstream's Affiliate semantics).
  *
  * `*` keeps every input column, also next to other items (`SELECT *, x`;
- * upstream drops the `*`, §17.10). Over a join, `*` writes each field under
+ * upstream drops the `*`, fix 10). Over a join, `*` writes each field under
  * its bare name, unless two fields share a bare name, in which case every
- * starred field is written `tag.name` (§5.3).
+ * starred field is written `tag.name` (upstream's SQL docs).
  *
  * Must not import anything outside sql/.
  */

@@ -1,10 +1,10 @@
 /**
- * SESSION(gap) windows (reference §10): per group key, a row at ts merges
+ * SESSION(gap) windows (upstream's SQL docs): per group key, a row at ts merges
  * every session whose [start, end] intersects [ts − gap, ts + gap] into one
  * session [min start, max end] (accumulators merged) and updates it; a lone
  * row opens the session [ts, ts]. One output row per input row, carrying the
  * merged session; unlike upstream, the row has window_start / window_end
- * (the session's first and last row times, §17.16).
+ * (the session's first and last row times, fix 16).
  *
  * Bounding state: a row older than clock − grace is dropped as late (upstream
  * never drops late session rows, but it also never releases sessions); a

@@ -1,5 +1,5 @@
 /**
- * Time-window assignment (reference §10). Time is the record's ingestion
+ * Time-window assignment (upstream's SQL docs). Time is the record's ingestion
  * time in ms. Windows are half-open [start, start + size).
  *
  * - TUMBLE(size): the one window starting at floor(ts / size) · size.

@@ -1,6 +1,6 @@
 /**
  * Compares what a server stores with the ledger of what was sent. Anomaly
- * names follow Jepsen's queue checker (reference/reliability.md §4.0):
+ * names follow Jepsen's queue checker (test/reliability/README.md):
  *
  *   lost            an acknowledged batch (or one seen earlier) is missing
  *   duplicate       a batch is stored twice

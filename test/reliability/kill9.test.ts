@@ -1,5 +1,5 @@
 /**
- * T1 (reference/reliability.md §4): kill -9 during sustained concurrent
+ * T1 (test/reliability/README.md): kill -9 during sustained concurrent
  * appends of random-sized batches, many cycles on one data directory.
  *
  * Promises checked after every restart, against the cumulative ledger:

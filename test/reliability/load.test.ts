@@ -1,5 +1,5 @@
 /**
- * T6 (reference/reliability.md §4), bounded: many concurrent clients, each on
+ * T6 (test/reliability/README.md), bounded: many concurrent clients, each on
  * its own HTTP/2 connection, appending and reading back for a fixed time.
  * Every acknowledgement is checked (its RecordIds, then the batch read back
  * byte-exact, then the whole store against the ledger at the end), and the

@@ -1,5 +1,5 @@
 /**
- * T6b (reference/reliability.md §4), slow consumers: a backlog 4–16 times the
+ * T6b (test/reliability/README.md), slow consumers: a backlog 4–16 times the
  * memory bound, one consumer on StreamingFetch that takes one message every
  * READ_EVERY_MS (it pauses its call, so the server meets real HTTP/2
  * back-pressure) and acks every RecordId, and one consumer on another

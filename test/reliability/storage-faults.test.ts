@@ -1,5 +1,5 @@
 /**
- * T4 (reference/reliability.md §4): storage faults are loud and safe (P10).
+ * T4 (test/reliability/README.md): storage faults are loud and safe (P10).
  *
  *   - a data dir locked by another server: the second refuses to start, the first keeps serving;
  *   - a data dir that cannot be used (a file in its place, a read-only file system, a parent
@@ -213,7 +213,7 @@ describe('T4: storage faults', () => {
     if (recoveredInMs === undefined) {
       findings.push({
         id: 'storage/no-recovery-after-space-freed',
-        summary: 'after space was freed, appends kept failing for 10 s: the store stays in its failed state until the server is restarted (reference/reliability.md §5 rule 6: reopen the store with backoff)',
+        summary: 'after space was freed, appends kept failing for 10 s: the store stays in its failed state until the server is restarted (a failed store should be reopened with backoff)',
         evidence: `last append: ${ledger.batches[ledger.batches.length - 1]!.details}\n${server.stderr().slice(-2000)}`,
         fatal: true,
       });

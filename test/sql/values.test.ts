@@ -12,7 +12,7 @@ import { decodeObject, decodeValue, encodeValue, parseDate, parseTimestamp, SqlD
 
 const nameOf = (expr: string) => columnName(new Parser(expr).expr());
 
-describe('column naming (reference §4, upstream syntax-test-cases.yaml)', () => {
+describe('column naming (upstream docs and syntax-test-cases.yaml)', () => {
   const cases: Array<[string, string]> = [
     ['sum(a)', 'SUM(a)'],
     ['count(*)', 'COUNT(*)'],

@@ -1,4 +1,4 @@
--- §17.1: upstream's MAX/MIN start from INTEGER 0 (MAX of negatives is 0, MIN of positives is 0).
+-- fix 1: upstream's MAX/MIN start from INTEGER 0 (MAX of negatives is 0, MIN of positives is 0).
 -- We return the true extremes, for strings too.
 SELECT k, MAX(v) AS mx, MIN(v) AS mn, MAX(name) AS last_name FROM s GROUP BY k EMIT CHANGES;
 -- input

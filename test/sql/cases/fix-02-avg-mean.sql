@@ -1,4 +1,4 @@
--- §17.2: upstream's AVG is always NULL. Ours is the mean of the non-NULL values.
+-- fix 2: upstream's AVG is always NULL. Ours is the mean of the non-NULL values.
 SELECT k, AVG(v) AS mean, COUNT(*) AS n FROM s GROUP BY k EMIT CHANGES;
 -- input
 s {"k": "a", "v": 1}

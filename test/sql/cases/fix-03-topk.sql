@@ -1,4 +1,4 @@
--- §17.3: upstream's TOPK / TOPKDISTINCT never emit (undefined step). Ours emit the k largest values, descending.
+-- fix 3: upstream's TOPK / TOPKDISTINCT never emit (undefined step). Ours emit the k largest values, descending.
 SELECT k, TOPK(v, 3) AS top3, TOPKDISTINCT(v, 2) AS top2d FROM s GROUP BY k EMIT CHANGES;
 -- input
 s {"k": 1, "v": 5}

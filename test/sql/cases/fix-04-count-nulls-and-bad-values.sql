@@ -1,4 +1,4 @@
--- §17.4: upstream's COUNT(e) counts NULLs and a failing aggregate input turns the column NULL for good.
+-- fix 4: upstream's COUNT(e) counts NULLs and a failing aggregate input turns the column NULL for good.
 -- Ours: COUNT(e) counts non-NULL values (a missing field is NULL); a value SUM cannot add (a string) is
 -- skipped for SUM only and counted in stats.evalErrors.
 SELECT COUNT(*) AS rows_seen, COUNT(v) AS with_v, SUM(v) AS total FROM s GROUP BY g EMIT CHANGES;

@@ -1,4 +1,4 @@
--- §17.5: upstream filters every row when HAVING names an aggregate that is aliased in SELECT.
+-- fix 5: upstream filters every row when HAVING names an aggregate that is aliased in SELECT.
 SELECT k, COUNT(*) AS c FROM s GROUP BY k HAVING COUNT(*) > 1 EMIT CHANGES;
 -- input
 s {"k": "a"}

@@ -1,4 +1,4 @@
--- §17.6: upstream's LEFT/RIGHT/FULL joins behave as INNER and never expire buffers.
+-- fix 6: upstream's LEFT/RIGHT/FULL joins behave as INNER and never expire buffers.
 -- Ours: a left row that leaves the WITHIN window without a match is emitted once, NULL-extended.
 -- Buffered rows are released once the other side's clock passes them by more than WITHIN.
 SELECT o.id, o.item, p.paid FROM orders AS o LEFT JOIN payments AS p ON o.id = p.order_id WITHIN (INTERVAL 10 SECOND) EMIT CHANGES;

@@ -1,4 +1,4 @@
--- §17.7: upstream has NULL = NULL TRUE and makes AND/OR NULL whenever an operand is NULL.
+-- fix 7: upstream has NULL = NULL TRUE and makes AND/OR NULL whenever an operand is NULL.
 -- Ours is SQL three-valued logic: comparisons with NULL are NULL, FALSE AND NULL is FALSE, TRUE OR NULL is TRUE.
 SELECT a = b AS eq, a <> b AS ne, (a = b) AND FALSE AS and_false, (a = b) OR TRUE AS or_true, NOT (a = b) AS negated FROM s EMIT CHANGES;
 -- input

@@ -1,4 +1,4 @@
--- §17.9: upstream's arr[i:] always errors. Slices include the end index (upstream's documented convention);
+-- fix 9: upstream's arr[i:] always errors. Slices include the end index (upstream's documented convention);
 -- an open end runs to the last element.
 SELECT arr[1] AS one, arr[1:] AS from_one, arr[:1] AS to_one, arr[1:2] AS one_two FROM s EMIT CHANGES;
 -- input

@@ -1,4 +1,4 @@
--- §17.11: upstream cannot parse a function call as an operand of + - * (`ABS(a) + 1`).
+-- fix 11: upstream cannot parse a function call as an operand of + - * (`ABS(a) + 1`).
 -- The column is named as upstream names the parenthesised form (`(ABS(a))+1`).
 SELECT ABS(a) + 1, 2 * FLOOR(b), c->'n' * 10 AS scaled FROM s EMIT CHANGES;
 -- input

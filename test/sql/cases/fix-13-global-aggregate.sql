@@ -1,4 +1,4 @@
--- §17.13: upstream computes no aggregate without GROUP BY and emits {} per row.
+-- fix 13: upstream computes no aggregate without GROUP BY and emits {} per row.
 -- Ours aggregates the whole stream as one group.
 SELECT COUNT(*) AS n, SUM(a) AS total, MAX(a) + 1 AS next FROM s EMIT CHANGES;
 -- input

@@ -1,4 +1,4 @@
--- §17.16: upstream's SESSION rows have no window columns. Ours carry the session's first and last row time.
+-- fix 16: upstream's SESSION rows have no window columns. Ours carry the session's first and last row time.
 -- The row at 9 s is within the 5 s gap of both sessions of `a`, so it merges them.
 SELECT k, COUNT(*) AS n, window_start, window_end FROM SESSION(s, INTERVAL 5 SECOND) GROUP BY k EMIT CHANGES;
 -- input

@@ -1,4 +1,4 @@
--- Expressions over aggregates and keys (upstream silently drops them, §17.13).
+-- Expressions over aggregates and keys (upstream silently drops them, fix 13).
 SELECT k, SUM(v) + 1 AS s1, ABS(MIN(v)) AS abs_min, k + COUNT(*) AS kc FROM s GROUP BY k EMIT CHANGES;
 -- input
 s {"k": 10, "v": -3}

@@ -1,4 +1,4 @@
--- A row without the key column groups under NULL (reference §8.3).
+-- A row without the key column groups under NULL (upstream's SQL docs).
 SELECT k, COUNT(*) AS n FROM s GROUP BY k EMIT CHANGES;
 -- input
 s {"k": 1}

@@ -1,4 +1,4 @@
--- A self join needs aliases. `*` over a join writes bare names unless two share one; then every field is tag.name (§5.3).
+-- A self join needs aliases. `*` over a join writes bare names unless two share one; then every field is tag.name (upstream's SQL docs).
 SELECT * FROM s AS a JOIN s AS b ON a.k = b.k WITHIN (INTERVAL 1 MINUTE) WHERE a.v < b.v EMIT CHANGES;
 -- input
 s @1000 {"k": 1, "v": 1}

@@ -1,4 +1,4 @@
--- Streams are schemaless: a column absent from a record reads as NULL (upstream §8.1: missing select item → null),
+-- Streams are schemaless: a column absent from a record reads as NULL (upstream: missing select item → null),
 -- and a WHERE on it is not TRUE.
 SELECT a, zzz, a + zzz AS total FROM s EMIT CHANGES;
 -- input
