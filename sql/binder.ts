@@ -2,13 +2,13 @@
  * Binder / validator: resolves stream tags (names and aliases) to FROM
  * positions, checks where aggregates may appear, checks GROUP BY coverage,
  * windows and joins, infers static types where literals, casts and functions
- * make them known, and names every output column (reference §4, §15).
+ * make them known, and names every output column (upstream's SQL docs).
  *
  * Streams are schemaless, so an unqualified column is resolved at run time
  * (first FROM source whose row has it) and a column's type is unknown; type
  * errors are only reported statically when both sides are known.
  *
- * Upstream quirks fixed here (§17): aggregates may appear inside expressions
+ * Upstream quirks fixed here (the "fixes" table of sql/README.md): aggregates may appear inside expressions
  * (`SUM(a) + 1`, `ABS(MIN(a))`), HAVING may name an aggregate whether or not
  * it is aliased in SELECT, aggregates without GROUP BY aggregate the whole
  * stream, `SELECT *, x` keeps every column, and a select item that is neither
@@ -28,7 +28,7 @@ export type BindMode = 'push' | 'pull';
 export interface Leaf {
   index: number;
   stream: string;
-  /** the alias if given, else the stream name: the tag of its fields (§5.1) */
+  /** the alias if given, else the stream name: the tag of its fields (upstream's SQL docs) */
   tag: string;
   aliased: boolean;
 }
@@ -173,6 +173,7 @@ const containsAggregate = (e: Expr) => {
 export class Binder {
   readonly leaves: Leaf[] = [];
   private window?: WindowSpec;
+  private readonly types = new WeakMap<Expr, StaticType>();
 
   constructor(
     private readonly select: SelectStatement,
@@ -399,7 +400,7 @@ export class Binder {
     return k.value;
   }
 
-  /** SELECT a.k, b.k over a join would give two `k`: like upstream (§5.3) both are written with their tag */
+  /** SELECT a.k, b.k over a join would give two `k`: like upstream both are written with their tag */
   private qualifyDuplicateNames(items: BoundItem[]): void {
     const counts = new Map<string, number>();
     for (const it of items) if (it.k === 'expr') counts.set(it.name, (counts.get(it.name) ?? 0) + 1);
@@ -435,7 +436,21 @@ export class Binder {
     if (ta !== tb) throw bindError(`Cannot compare ${article(TYPE_LABEL[ta])} ${TYPE_LABEL[ta]} with ${article(TYPE_LABEL[tb])} ${TYPE_LABEL[tb]}`, pos);
   }
 
+  /**
+   * Memoized: several rules type a subexpression more than once (a call checks its
+   * arguments, then ABS / IFNULL look at them again), which without the cache is
+   * exponential in the nesting of calls (`ABS(ABS(…))` 20 deep took over 30 s).
+   */
   typeOf(e: Expr): StaticType {
+    let t = this.types.get(e);
+    if (t === undefined) {
+      t = this.computeType(e);
+      this.types.set(e, t);
+    }
+    return t;
+  }
+
+  private computeType(e: Expr): StaticType {
     switch (e.k) {
       case 'int':
         return 'int';

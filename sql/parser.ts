@@ -1,9 +1,9 @@
 /**
- * Recursive-descent parser for the v1 dialect (grammar: reference §2.1, upstream
+ * Recursive-descent parser for the v1 dialect (grammar: upstream
  * `hstream-sql/etc/SQL-v1.cf`). Produces statements whose SELECTs are the AST
  * of ./ast.ts, every node with its position.
  *
- * Precedence follows upstream (§3.1) with one deliberate change (§17.11):
+ * Precedence follows upstream (upstream's SQL docs) with one deliberate change (fix 11):
  * scalar-function calls are atoms and the JSON operators bind tighter than
  * arithmetic, so `ABS(a) + 1` and `c->'n' * 2` parse. Column names are still
  * printed with upstream's levels (./naming.ts), so the same tree gets the same
@@ -74,6 +74,17 @@ const TYPE_NAMES: ReadonlySet<string> = new Set(['INTEGER', 'FLOAT', 'BOOLEAN', 
 const COMPARE_OPS: ReadonlySet<string> = new Set(['=', '<>', '<', '>', '<=', '>=']);
 const JSON_OPS: ReadonlySet<string> = new Set(['->', '->>', '#>', '#>>']);
 /** a stream, view, query or connector name written in double quotes (upstream's HIdent rule) */
+/**
+ * Deepest expression tree accepted, and deepest nesting of parentheses, calls and arrays
+ * (each costs the parser about 14 frames). Both are a fraction of what a default V8 stack
+ * takes cold (the passes broke at about 1,000 levels), so there is room for the gRPC stack
+ * below them.
+ */
+export const MAX_EXPRESSION_DEPTH = 256;
+export const MAX_EXPRESSION_NESTING = 128;
+/** AND/OR chains up to this many terms keep their left-deep shape; longer ones are balanced. */
+const LEFT_DEEP_CHAIN_MAX = 64;
+
 const HIDENT = /^[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff][A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff_'-]*$/;
 
 function describe(t: Token): string {
@@ -95,6 +106,7 @@ function describe(t: Token): string {
 
 export class Parser {
   private i = 0;
+  private nesting = 0;
   private readonly tokens: Token[];
 
   constructor(private readonly text: string) {
@@ -154,6 +166,7 @@ export class Parser {
     }
     this.next();
     if (this.peek().kind !== 'eof') throw new SqlError('parse', 'syntax error: only one statement is allowed per request', this.peek().pos);
+    checkTreeDepth(stmt);
     return stmt;
   }
 
@@ -542,21 +555,48 @@ export class Parser {
   // --- expressions ---------------------------------------------------------------------------
 
   expr(): Expr {
-    let l = this.andExpr();
-    while (this.isKw('OR')) {
-      const t = this.next();
-      l = { k: 'or', l, r: this.andExpr(), pos: t.pos };
+    // Every parenthesis, call argument and array item comes back here: bounding the
+    // nesting here bounds the parser's own recursion.
+    const start = this.peek();
+    if (++this.nesting > MAX_EXPRESSION_NESTING) {
+      throw new SqlError('parse', `expression nested too deeply: more than ${MAX_EXPRESSION_NESTING} levels of parentheses, calls or arrays`, start.pos);
     }
-    return l;
+    try {
+      return this.logicalChain('or', () => this.andExpr());
+    } finally {
+      this.nesting--;
+    }
   }
 
   private andExpr(): Expr {
-    let l = this.notExpr();
-    while (this.isKw('AND')) {
-      const t = this.next();
-      l = { k: 'and', l, r: this.notExpr(), pos: t.pos };
+    return this.logicalChain('and', () => this.notExpr());
+  }
+
+  /**
+   * `t1 AND t2 AND …` (or OR). Generated WHERE clauses can hold thousands of terms; a
+   * left-deep tree that long would overflow the stack of every later tree walk, so long
+   * chains are grouped as a balanced tree (depth log2 n). AND and OR are associative in
+   * three-valued logic and are evaluated left to right with short-circuit either way, so
+   * results are the same; short chains keep upstream's left-deep shape (and its names).
+   */
+  private logicalChain(kw: 'and' | 'or', term: () => Expr): Expr {
+    const terms = [term()];
+    const ops: SourcePos[] = [];
+    while (this.isKw(kw.toUpperCase())) {
+      ops.push(this.next().pos);
+      terms.push(term());
     }
-    return l;
+    if (terms.length <= LEFT_DEEP_CHAIN_MAX) {
+      let l = terms[0]!;
+      for (let i = 1; i < terms.length; i++) l = { k: kw, l, r: terms[i]!, pos: ops[i - 1]! };
+      return l;
+    }
+    const build = (lo: number, hi: number): Expr => {
+      if (hi - lo === 1) return terms[lo]!;
+      const mid = (lo + hi) >>> 1;
+      return { k: kw, l: build(lo, mid), r: build(mid, hi), pos: ops[mid - 1]! };
+    };
+    return build(0, terms.length);
   }
 
   private notExpr(): Expr {
@@ -845,6 +885,32 @@ export function intervalValue(i: Interval): SqlInterval {
   if (i.unit === 'MONTH') return new SqlInterval(i.count, 0);
   if (i.unit === 'YEAR') return new SqlInterval(12 * i.count, 0);
   return new SqlInterval(0, i.ms);
+}
+
+/**
+ * Flat chains (`a + 1 + 1 …`, `x::INT::INT …`, `a[1][1] …`) are parsed in loops but still
+ * build a tree as deep as the chain; every later pass (binding, naming, planning, evaluation)
+ * walks it recursively. Refusing trees deeper than the limit here, without recursion, keeps
+ * those passes far from the stack limit.
+ */
+function checkTreeDepth(root: Statement): void {
+  const stack: Array<{ node: object; depth: number }> = [{ node: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    const isExpr = typeof (node as { k?: unknown }).k === 'string';
+    const d = isExpr ? depth + 1 : depth;
+    if (d > MAX_EXPRESSION_DEPTH) {
+      const pos = (node as { pos?: SourcePos }).pos;
+      throw new SqlError('parse', `expression nested too deeply: more than ${MAX_EXPRESSION_DEPTH} levels of operators (split it, or use parentheses to group a long chain)`, pos);
+    }
+    for (const v of Object.values(node)) {
+      if (Array.isArray(v)) {
+        for (const x of v) if (x !== null && typeof x === 'object') stack.push({ node: x, depth: d });
+      } else if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
+        stack.push({ node: v, depth: d });
+      }
+    }
+  }
 }
 
 export function parseStatementText(text: string): Statement {

@@ -21,6 +21,8 @@
  *   unknown-enum     enum fields at values the enum does not have
  *   oversize         a 10 MB message: must be refused with RESOURCE_EXHAUSTED
  *   append-edge      Append-specific: batchSize 0 / huge / wrong, bad compression, bombs, 1 MB+ records
+ *   sql-depth        SQL RPCs: 10k and 1M nested parentheses (INVALID_ARGUMENT), 10k and 1M ANDed terms
+ *                    (10k is an ordinary query; 1M is larger than a message may be: RESOURCE_EXHAUSTED)
  */
 import { gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
@@ -66,7 +68,8 @@ export type CaseKind =
   | 'absurd-numbers'
   | 'unknown-enum'
   | 'oversize'
-  | 'append-edge';
+  | 'append-edge'
+  | 'sql-depth';
 
 export interface HostileCase {
   index: number;
@@ -77,7 +80,7 @@ export interface HostileCase {
   /** for request streams: half-close after the messages */
   end: boolean;
   /** what must come back, where we know it; otherwise only the essential checks apply */
-  expect?: 'non-ok' | 'resource-exhausted';
+  expect?: 'non-ok' | 'resource-exhausted' | 'invalid-argument';
   note: string;
 }
 
@@ -402,13 +405,28 @@ const KINDS: ReadonlyArray<readonly [number, CaseKind]> = [
 
 const APPEND_EDGE_VARIANTS = 12;
 
+/** RPCs whose request carries SQL text in field 1 (`sql`) */
+const SQL_METHODS = ['ParseSql', 'ExecuteQuery', 'CreateQuery', 'ExecuteViewQuery'];
+const SQL_DEPTH_SHAPES = [
+  { n: 10_000, shape: 'parens' },
+  { n: 1_000_000, shape: 'parens' },
+  { n: 10_000, shape: 'and' },
+  { n: 1_000_000, shape: 'and' },
+] as const;
+const SQL_DEPTH_VARIANTS = SQL_METHODS.length * SQL_DEPTH_SHAPES.length;
+
+function deepSql(shape: 'parens' | 'and', n: number): string {
+  if (shape === 'parens') return `SELECT ${'('.repeat(n)}a${')'.repeat(n)} AS x FROM hostile_sql EMIT CHANGES;`;
+  return `SELECT a FROM hostile_sql WHERE ${Array.from({ length: n }, (_, i) => `a <> ${i % 1000}`).join(' AND ')} EMIT CHANGES;`;
+}
+
 /**
  * Targeted cases run before the random ones, every run: each Append edge and,
  * for every RPC, a request whose every string field is huge (an error that
  * quotes one must stay small). Their indices are negative: -1, -2, …
  */
 export function targetedCaseCount(methods: MethodInfo[]): number {
-  return APPEND_EDGE_VARIANTS + methods.length;
+  return APPEND_EDGE_VARIANTS + SQL_DEPTH_VARIANTS + methods.length;
 }
 
 /**
@@ -427,8 +445,13 @@ export function buildCase(seed: number, index: number, methods: MethodInfo[], fi
       method = methods.find((m) => m.name === 'Append')!;
       kind = 'append-edge';
       variant = k;
+    } else if (k < APPEND_EDGE_VARIANTS + SQL_DEPTH_VARIANTS) {
+      const v = k - APPEND_EDGE_VARIANTS;
+      method = methods.find((m) => m.name === SQL_METHODS[v % SQL_METHODS.length])!;
+      kind = 'sql-depth';
+      variant = Math.floor(v / SQL_METHODS.length);
     } else {
-      method = methods[(k - APPEND_EDGE_VARIANTS) % methods.length]!;
+      method = methods[(k - APPEND_EDGE_VARIANTS - SQL_DEPTH_VARIANTS) % methods.length]!;
       kind = 'names';
       variant = 1;
     }
@@ -601,6 +624,15 @@ function messageOf(
     }
     case 'append-edge':
       return appendEdge(type, rng, fixtures, variant);
+    case 'sql-depth': {
+      const { n, shape } = SQL_DEPTH_SHAPES[variant ?? rng.int(0, SQL_DEPTH_SHAPES.length - 1)]!;
+      const sql = deepSql(shape, n);
+      // field 1 is the SQL text in every one of these requests (`sql`, or `stmt_text` for ExecuteQuery)
+      const bytes = Buffer.from(protobuf.Writer.create().uint32((1 << 3) | 2).string(sql).finish());
+      // 10k ANDed terms is a valid (if long) query: any answer but INTERNAL/UNKNOWN will do
+      const expect: HostileCase['expect'] = bytes.length > 4 * 1024 * 1024 ? 'resource-exhausted' : shape === 'parens' ? 'invalid-argument' : undefined;
+      return { bytes, note: `${n} ${shape === 'parens' ? 'nested parentheses' : 'ANDed terms'} (${bytes.length} bytes)`, expect };
+    }
   }
 }
 
