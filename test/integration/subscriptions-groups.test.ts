@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestServer, type TestServer } from '../helpers/server.js';
-import { appendBatches, createStream, createSubscription, TestConsumer } from './subscriptions.helpers.js';
+import { appendBatches, createStream, createSubscription, TestConsumer, within } from './subscriptions.helpers.js';
 
 let t: TestServer;
 
@@ -171,22 +171,24 @@ describe('leaving consumers', () => {
     await Promise.all(consumers.map((c) => c.close()));
   });
 
-  it('a consumer that stops reading (still connected) loses its shards after the ack timeout; another consumer gets everything', async () => {
-    const shards = await createStream(t.client, 'gr_i', 2);
-    await createSubscription(t.client, 'gr_sub_i', 'gr_i', { ackTimeoutSeconds: 1, maxUnackedRecords: 40 });
+  // Every wait is bounded and named, so a failure says which step did not happen; the bounds
+  // are eventual (this takes about 2 s even with both cores busy), not real-time claims.
+  it('a consumer that stops reading (still connected) loses its shards after the ack timeout; another consumer gets everything', { timeout: 120_000 }, async () => {
+    const shards = await within(createStream(t.client, 'gr_i', 2), 15_000, 'CreateStream');
+    await within(createSubscription(t.client, 'gr_sub_i', 'gr_i', { ackTimeoutSeconds: 1, maxUnackedRecords: 40 }), 15_000, 'CreateSubscription');
     const stuck = new TestConsumer(t.client, 'gr_sub_i', 'stuck');
     stuck.call.pause();
-    await eventually(async () => (await consumerCount('gr_sub_i')) === 1);
+    await eventually(async () => (await within(consumerCount('gr_sub_i'), 5_000, 'ListConsumers')) === 1, 15_000);
     const ids: string[] = [];
     // 64 KiB records: a few fill the stuck consumer's transport
-    for (const shard of shards) ids.push(...(await appendBatches(t.client, 'gr_i', shard, 20, 1, { payloadBytes: 64 * 1024 })));
+    for (const shard of shards) ids.push(...(await within(appendBatches(t.client, 'gr_i', shard, 20, 1, { payloadBytes: 64 * 1024 }), 15_000, 'appends while a consumer is stuck')));
     const worker = new TestConsumer(t.client, 'gr_sub_i', 'worker');
-    await worker.until(() => ids.every((id) => worker.counts.has(id)), 8000, 'every record');
+    await worker.until(() => ids.every((id) => worker.counts.has(id)), 30_000, 'every record');
     // reading again, the stuck consumer takes part again: the next records are shared out
     stuck.call.resume();
     const more: string[] = [];
-    for (const shard of shards) more.push(...(await appendBatches(t.client, 'gr_i', shard, 5, 1, { prefix: 'more' })));
-    await eventually(() => more.every((id) => worker.counts.has(id) || stuck.counts.has(id)), 8000);
+    for (const shard of shards) more.push(...(await within(appendBatches(t.client, 'gr_i', shard, 5, 1, { prefix: 'more' }), 15_000, 'appends after resume')));
+    await eventually(() => more.every((id) => worker.counts.has(id) || stuck.counts.has(id)), 30_000);
     await Promise.all([stuck.close(), worker.close()]);
   });
 });

@@ -131,10 +131,13 @@ export class TestConsumer {
     return this.until(() => this.distinct >= n, timeoutMs, `${n} distinct records`);
   }
 
-  /** Half-closes and waits for the server to end the call. */
-  async close(): Promise<CallEnd> {
+  /**
+   * Half-closes and waits for the server to end the call. Bounded, so a call the server
+   * never ends fails the test with this consumer's name instead of the test timing out.
+   */
+  async close(timeoutMs = 20_000): Promise<CallEnd> {
     this.call.end();
-    return this.ended;
+    return within(this.ended, timeoutMs, `${this.name}: the server did not end the call after a half-close`);
   }
 
   cancel(): void {
@@ -199,4 +202,13 @@ export async function failure(call: Promise<unknown>): Promise<{ code: grpc.stat
 export async function committedOffsets(client: HStreamClient, subscriptionId: string): Promise<Record<string, string>> {
   const res = await client.unary<{ offsets: Array<{ shardId: string; batchId: string }> }>('GetSubscription', { id: subscriptionId });
   return Object.fromEntries(res.offsets.map((o) => [o.shardId, o.batchId]));
+}
+
+/** `promise`, or a rejection naming `what` once `timeoutMs` has passed. */
+export function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} (within ${timeoutMs} ms)`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
