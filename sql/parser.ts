@@ -73,7 +73,6 @@ const AGGREGATES: ReadonlySet<string> = new Set(['COUNT', 'SUM', 'AVG', 'MIN', '
 const TYPE_NAMES: ReadonlySet<string> = new Set(['INTEGER', 'FLOAT', 'BOOLEAN', 'BYTEA', 'STRING', 'DATE', 'TIME', 'TIMESTAMP', 'INTERVAL', 'JSONB']);
 const COMPARE_OPS: ReadonlySet<string> = new Set(['=', '<>', '<', '>', '<=', '>=']);
 const JSON_OPS: ReadonlySet<string> = new Set(['->', '->>', '#>', '#>>']);
-/** a stream, view, query or connector name written in double quotes (upstream's HIdent rule) */
 /**
  * Deepest expression tree accepted, and deepest nesting of parentheses, calls and arrays
  * (each costs the parser about 14 frames). Both are a fraction of what a default V8 stack
@@ -85,6 +84,7 @@ export const MAX_EXPRESSION_NESTING = 128;
 /** AND/OR chains up to this many terms keep their left-deep shape; longer ones are balanced. */
 const LEFT_DEEP_CHAIN_MAX = 64;
 
+/** a stream, view, query or connector name written in double quotes (upstream's HIdent rule) */
 const HIDENT = /^[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff][A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff_'-]*$/;
 
 function describe(t: Token): string {
