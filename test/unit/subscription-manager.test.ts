@@ -32,12 +32,21 @@ async function manager(checkpointIntervalMs = 60_000): Promise<SubscriptionManag
   return m;
 }
 
-function fakeConsumer(name: string) {
+/**
+ * A consumer that records what it is sent. With `fillsOn`, its transport
+ * fills for good on the first write that `fillsOn` picks (a client that
+ * stopped reading but stays connected).
+ */
+function fakeConsumer(name: string, fillsOn?: (b: DeliveredBatch, seenBefore: boolean) => boolean) {
   const controller = new AbortController();
   const received: DeliveredBatch[] = [];
   let waiter: (() => void) | undefined;
+  let filled = false;
   return {
     received,
+    get filled() {
+      return filled;
+    },
     controller,
     options: {
       name,
@@ -45,9 +54,12 @@ function fakeConsumer(name: string) {
       userAgent: 'test',
       signal: controller.signal,
       deliver: (b: DeliveredBatch) => {
+        const seenBefore = received.some((r) => r.shardId === b.shardId && r.lsn === b.lsn);
         received.push(b);
         waiter?.();
-        return Promise.resolve();
+        if (fillsOn === undefined) return Promise.resolve();
+        filled ||= fillsOn(b, seenBefore);
+        return filled ? new Promise<void>(() => undefined) : undefined;
       },
       kick: () => controller.abort(),
     },
@@ -193,6 +205,55 @@ describe('SubscriptionManager', () => {
     await new Promise((r) => setImmediate(r));
     expect(subscription.consumerCount).toBe(0);
     expect(m.offsets('sub')[0]!.lsn).toBe(c.received[2]!.lsn);
+    await m.close();
+  });
+
+  /** Acks everything `worker` gets; returns the distinct batches it got by `deadline`. */
+  async function drain(worker: ReturnType<typeof fakeConsumer>, ack: (b: DeliveredBatch) => void, want: number, deadline: number): Promise<string[]> {
+    const seen = new Set<string>();
+    while (seen.size < want && Date.now() < deadline) {
+      for (const b of worker.received.splice(0)) {
+        seen.add(`${b.shardId}/${b.lsn}`);
+        ack(b);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return [...seen].sort();
+  }
+
+  // A batch waiting for room behind a full transport belongs to no one else until that transport
+  // drains; when its shard moves to another consumer it must go there, or it is never delivered
+  // (and the shard's commit point never passes it) while the stuck client stays connected.
+  // Five batches per shard are appended before anyone reads, so each pump reads them all at once;
+  // the stuck consumer fills on a write of the high shard, the one a joining consumer takes.
+  it.each([
+    {
+      when: 'the first write of the moving shard (its next batch is already read)',
+      fillsOn: (b: DeliveredBatch, seenBefore: boolean, high: number) => !seenBefore && b.shardId === high,
+    },
+    {
+      when: 'the first redelivery of the moving shard (its other redeliveries wait for room)',
+      fillsOn: (b: DeliveredBatch, seenBefore: boolean, high: number) => seenBefore && b.shardId === high,
+    },
+  ])('a consumer whose transport fills for good on $when: a joining consumer gets every record', async ({ fillsOn }) => {
+    const m = await manager();
+    const stream = await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 0, shardCount: 2 });
+    await m.create({ subscriptionId: 'sub', streamName: 's', ackTimeoutSeconds: 1, maxUnackedRecords: 100, offset: 'EARLIEST' });
+    const [low, high] = [...stream.shards].sort((a, b) => a.shardId - b.shardId);
+    await appendMany(low!.shardId, 5);
+    await appendMany(high!.shardId, 5);
+    const stuck = fakeConsumer('stuck', (b, seenBefore) => fillsOn(b, seenBefore, high!.shardId));
+    m.attach('sub', stuck.options);
+    const deadline = Date.now() + 15_000;
+    while (!stuck.filled && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(stuck.filled).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    const worker = fakeConsumer('worker');
+    const { subscription } = m.attach('sub', worker.options);
+    const workerGot = await drain(worker, (b) => subscription.ack(acksFor(b)), 10, deadline);
+    expect(workerGot, `the stuck consumer was sent ${stuck.received.map((b) => `${b.shardId}/${b.lsn}`).join(' ')}`).toHaveLength(10);
+    stuck.controller.abort();
+    worker.controller.abort();
     await m.close();
   });
 

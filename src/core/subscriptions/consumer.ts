@@ -71,18 +71,25 @@ export class Consumer {
     return this.#blockedSinceMs === undefined ? 0 : nowMs - this.#blockedSinceMs;
   }
 
-  /** Resolves once the transport can take another message (or the consumer is gone). */
-  async ready(): Promise<void> {
-    while (this.#gate !== undefined && !this.signal.aborted) await this.#gate;
+  /**
+   * Resolves once the transport can take another message, the consumer is
+   * gone, or `cancel` fires. A pump whose shard moved to another consumer
+   * cancels: it must not wait for a transport that may never drain.
+   */
+  async ready(cancel?: AbortSignal): Promise<void> {
+    while (this.#gate !== undefined && !this.signal.aborted && !cancel?.aborted) {
+      await (cancel === undefined ? this.#gate : untilEither(this.#gate, cancel));
+    }
   }
 
   /**
    * Waits for room, then writes the batch. Returns true once written, false
-   * when the consumer went away (or `cancel` fired) first. Does not wait for
-   * the write to drain: the next push (or ready()) does.
+   * when the consumer went away (or `cancel` fired) first; the caller then
+   * delivers the batch elsewhere. Does not wait for the write to drain: the
+   * next push (or ready()) does.
    */
   async push(batch: DeliveredBatch, cancel?: AbortSignal): Promise<boolean> {
-    if (this.#gate !== undefined) await this.ready();
+    if (this.#gate !== undefined) await this.ready(cancel);
     if (this.signal.aborted || cancel?.aborted) return false;
     let drained: Promise<void> | undefined;
     try {
@@ -108,4 +115,16 @@ export class Consumer {
   kick(err: HStreamError): void {
     this.#kick(err);
   }
+}
+
+/** Resolves when `gate` resolves or `cancel` fires, whichever is first; leaves no listener behind. */
+function untilEither(gate: Promise<void>, cancel: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      cancel.removeEventListener('abort', done);
+      resolve();
+    };
+    cancel.addEventListener('abort', done, { once: true });
+    void gate.then(done);
+  });
 }

@@ -353,7 +353,7 @@ export class Subscription {
         continue;
       }
       // Read only what the transport can take now.
-      await owner.ready();
+      await owner.ready(signal);
       if (signal.aborted) return;
       const epoch = shard.epoch;
       // Every batch holds at least one record, so more batches than the room left cannot be sent.
@@ -488,7 +488,9 @@ export class Subscription {
     const target = shard.owner;
     if (!target) return;
     const batch = unacked.length === stored.batchSize ? stored : this.#subset(stored, unacked);
-    void target.push(batch).then((written) => this.#delivered(shard, epoch, lsn, written ? target : undefined));
+    // Cancelled with the owner's pump: if the shard moves while this waits for room, the batch
+    // goes to the new owner instead of waiting for a transport that may never drain.
+    void target.push(batch, shard.pump?.signal).then((written) => this.#delivered(shard, epoch, lsn, written ? target : undefined));
   }
 
   #subset(stored: StoredBatch, indexes: number[]): DeliveredBatch {
