@@ -652,6 +652,7 @@ export class LogStore {
 
   /** Removes every batch with lsn <= uptoLsn (never past the tail). Returns the new trim point. */
   async trim(shardId: number, uptoLsn: number): Promise<number> {
+    if (!Number.isSafeInteger(uptoLsn)) throw new TypeError(`trim of shard ${shardId}: the trim point is ${uptoLsn}`);
     this.assertWritable();
     const log = this.log(shardId);
     const point = Math.min(uptoLsn, log.tail);
@@ -669,6 +670,8 @@ export class LogStore {
 
   /** Drops whole segments whose newest batch is older than `cutoffMs`. */
   async expire(shardId: number, cutoffMs: number): Promise<void> {
+    // NaN compares false with every time, so every segment, the open one included, would go.
+    if (!Number.isFinite(cutoffMs)) throw new TypeError(`expire of shard ${shardId}: the cut-off time is ${cutoffMs}`);
     const log = this.logs.get(shardId);
     if (!log) return;
     let upto = 0;

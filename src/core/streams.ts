@@ -13,13 +13,15 @@ import {
   alreadyExists,
   ErrorCode,
   failedPrecondition,
-  invalidArgument,
   streamNotFound,
   unavailable,
 } from '../errors.js';
 import type { IdAllocator } from './ids.js';
+import { checkNewStream, retentionMs, type NewStream } from './stream-spec.js';
 import { rangeIndexForKey, splitKeySpace } from './shards.js';
 import type { StatsRegistry } from './stats.js';
+
+export type { NewStream } from './stream-spec.js';
 
 export interface ShardInfo {
   shardId: number;
@@ -41,13 +43,6 @@ export interface StreamInfo {
   archived: boolean;
 }
 
-export interface NewStream {
-  name: string;
-  replicationFactor: number;
-  backlogDuration: number;
-  shardCount: number;
-}
-
 const streamPath = (id: number) => `stream/${id}`;
 
 export class StreamCatalog {
@@ -57,6 +52,8 @@ export class StreamCatalog {
   /** names being created or deleted right now: concurrent requests for them lose at once */
   private readonly busy = new Set<string>();
   private retentionTimer: NodeJS.Timeout | undefined;
+  /** streams whose stored retention is not a usable number (written by an older version): reported once */
+  private readonly unusableRetention = new Set<number>();
   /** set by the subscription layer: whether any subscription reads this stream */
   hasSubscriptions: (streamId: number) => boolean = () => false;
 
@@ -84,21 +81,7 @@ export class StreamCatalog {
   }
 
   async create(req: NewStream): Promise<StreamInfo> {
-    if (req.replicationFactor <= 0) {
-      throw invalidArgument(ErrorCode.StreamInvalidReplicaFactor, 'InvalidReplicaFactor', {
-        extra: 'The replication factor must be greater than 0',
-      });
-    }
-    if (req.shardCount <= 0) {
-      throw invalidArgument(ErrorCode.StreamInvalidShardCount, 'InvalidShardCount', {
-        extra: 'The shard count must be greater than 0',
-      });
-    }
-    if (req.shardCount > 1024) {
-      throw invalidArgument(ErrorCode.StreamInvalidShardCount, 'InvalidShardCount', {
-        extra: 'The shard count must be at most 1024',
-      });
-    }
+    checkNewStream(req);
     if (this.byName.has(req.name) || this.busy.has(req.name)) {
       throw alreadyExists(ErrorCode.StreamExists, 'StreamExists', { extra: req.name });
     }
@@ -253,10 +236,18 @@ export class StreamCatalog {
   /** Drops whole expired segments of every stream with a backlog duration. */
   async sweepRetention(now = Date.now()): Promise<void> {
     for (const stream of [...this.byId.values()]) {
-      if (stream.backlogDuration <= 0) continue;
+      if (stream.backlogDuration === 0) continue;
+      const keepMs = retentionMs(stream.backlogDuration);
+      if (keepMs === undefined || !Number.isFinite(now)) {
+        // Never guess a cut-off: an unusable one once dropped every batch of its stream.
+        if (this.unusableRetention.has(stream.id)) continue;
+        this.unusableRetention.add(stream.id);
+        this.log.error({ stream: stream.name, backlogDuration: stream.backlogDuration }, 'retention skipped: the stream\'s backlog duration is not a usable number');
+        continue;
+      }
       for (const shard of stream.shards) {
         try {
-          await this.store.expire(shard.shardId, now - stream.backlogDuration * 1000);
+          await this.store.expire(shard.shardId, now - keepMs);
         } catch (err) {
           this.log.error({ err, stream: stream.name, shardId: shard.shardId }, 'retention sweep failed');
         }

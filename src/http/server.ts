@@ -59,6 +59,14 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
 }
 
+/** A JSON number field; absent or null gives `fallback`, any other type is a 400. */
+function numberField(body: Record<string, unknown>, key: string, fallback: number): number {
+  const value = body[key];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number') throw new HttpError(400, `${key} must be a JSON number, got ${JSON.stringify(value).slice(0, 100)}`);
+  return value;
+}
+
 function send(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
   const text = contentType === 'application/json' ? JSON.stringify(body) : String(body);
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
@@ -128,11 +136,12 @@ export async function startHttpServer(ctx: ServerContext, host: string, port: nu
       if (method === 'GET') return send(res, 200, ctx.streams.list().map((s) => streamJson(toStreamMessage(s))));
       if (method === 'POST') {
         const body = await readJson(req);
+        // JSON numbers only; the core checks they are whole and in range.
         const stream = await ctx.streams.create({
           name: validateName('stream', typeof body.stream_name === 'string' ? body.stream_name : ''),
-          replicationFactor: Number(body.replication_factor ?? 1),
-          backlogDuration: Number(body.backlog_duration ?? 0),
-          shardCount: Number(body.shard_count ?? 1),
+          replicationFactor: numberField(body, 'replication_factor', 1),
+          backlogDuration: numberField(body, 'backlog_duration', 0),
+          shardCount: numberField(body, 'shard_count', 1),
         });
         return send(res, 201, streamJson(toStreamMessage(stream)));
       }

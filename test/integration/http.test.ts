@@ -63,6 +63,30 @@ describe('HTTP endpoints', () => {
     expect(huge.status).toBe(413);
   });
 
+  it('refuses stream fields that are not whole numbers in range, and stores nothing for them', async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ backlog_duration: 'x' }, /backlog_duration must be a JSON number/],
+      [{ backlog_duration: -1 }, /backlog duration must be a whole number/],
+      [{ backlog_duration: 1.5 }, /backlog duration must be a whole number/],
+      [{ backlog_duration: 2 ** 32 }, /backlog duration must be a whole number/],
+      [{ shard_count: 1.5 }, /shard count must be a whole number from 1 to 1024, got 1.5/],
+      [{ shard_count: 'x' }, /shard_count must be a JSON number/],
+      [{ shard_count: 0 }, /shard count/],
+      [{ shard_count: 1025 }, /shard count/],
+      [{ replication_factor: 'x' }, /replication_factor must be a JSON number/],
+      [{ replication_factor: 0 }, /replication factor must be a whole number greater than 0, got 0/],
+      [{ replication_factor: 1e300 }, /replication factor/],
+    ];
+    for (const [fields, message] of cases) {
+      const res = await json('/v1/streams', { method: 'POST', body: JSON.stringify({ stream_name: 'numbers', ...fields }) });
+      expect(res.status, JSON.stringify(fields)).toBe(400);
+      expect(JSON.stringify(res.body), JSON.stringify(fields)).toMatch(message);
+    }
+    expect((await json('/v1/streams/numbers')).status).toBe(404);
+    const ok = await json('/v1/streams', { method: 'POST', body: JSON.stringify({ stream_name: 'numbers', backlog_duration: null, shard_count: 3 }) });
+    expect(ok).toEqual({ status: 201, body: { stream_name: 'numbers', replication_factor: 1, backlog_duration: 0, shard_count: 3 } });
+  });
+
   it('GET /metrics exposes per-stream appends, RPC latency and error counts in Prometheus text', async () => {
     await t.client.unary('GetStream', { name: 'missing' }).catch(() => undefined);
     await t.client.unary('Echo', { msg: 'x' });

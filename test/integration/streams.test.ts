@@ -45,8 +45,14 @@ describe('CreateStream / GetStream / ListStreams', () => {
   it.each([
     ['replication factor 0', { replicationFactor: 0 }, 203],
     ['shard count 0', { shardCount: 0 }, 205],
+    ['shard count -1', { shardCount: -1 }, 205],
+    ['shard count 1025', { shardCount: 1025 }, 205],
   ])('refuses %s with INVALID_ARGUMENT', async (_what, extra, code) => {
     await expectFailure(create('bad_params', extra), status.INVALID_ARGUMENT, code);
+  });
+
+  it('accepts the largest uint32 backlog and reports it back', async () => {
+    await expect(create('long_backlog', { backlogDuration: 0xffff_ffff })).resolves.toMatchObject({ backlogDuration: 0xffff_ffff });
   });
 
   it.each([
