@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { LogStore } from '../storage/index.js';
 import type { Config } from './config.js';
 import type { Metrics } from './core/metrics.js';
+import type { Producer } from './core/producer.js';
 import type { QueryManager } from './core/queries.js';
 import type { ShardReaders } from './core/shard-readers.js';
 import type { StatsRegistry } from './core/stats.js';
@@ -15,6 +16,8 @@ export interface ServerContext {
   log: Logger;
   store: LogStore;
   streams: StreamCatalog;
+  /** the one way records enter streams */
+  producer: Producer;
   readers: ShardReaders;
   subscriptions: SubscriptionManager;
   stats: StatsRegistry;

@@ -12,6 +12,7 @@ import { ConfigError, DEFAULTS, loadConfig, type Config } from './config.js';
 import type { ServerContext } from './context.js';
 import { IdAllocator } from './core/ids.js';
 import { Metrics } from './core/metrics.js';
+import { Producer } from './core/producer.js';
 import { QueryManager } from './core/queries.js';
 import { ShardReaders } from './core/shard-readers.js';
 import { StatsRegistry } from './core/stats.js';
@@ -107,7 +108,8 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
   const subscriptions = new SubscriptionManager(streams, log);
   streams.hasSubscriptions = (streamId) => subscriptions.hasSubscriptions(streamId);
   await subscriptions.load();
-  const queries = new QueryManager(streams, log, config.maxQueryGroups);
+  const producer = new Producer(streams, stats, { maxRecordSizeBytes: config.maxRecordSizeBytes });
+  const queries = new QueryManager(streams, producer, log, config.maxQueryGroups);
   await queries.load();
   let clusterStartMs = await store.meta.get<number>('cluster/start');
   if (clusterStartMs === undefined) {
@@ -129,6 +131,7 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
     log,
     store,
     streams,
+    producer,
     readers,
     subscriptions,
     queries,

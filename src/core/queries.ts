@@ -19,9 +19,10 @@ import {
   notFound,
   streamNotFound,
 } from '../errors.js';
-import { decodeRecords, encodeRecords } from '../records.js';
+import { decodeRecords } from '../records.js';
 import { decodeStruct, encodeStruct, type JsonValue } from '../struct.js';
 import { parseStatement, planSelect, QueryRuntime, SqlError, type QueryPlan, type Row, type SelectStatement } from '../../sql/index.js';
+import type { Producer } from './producer.js';
 import { ShardCursor, UNBOUNDED, waitForAny } from './readers.js';
 import type { StreamCatalog, StreamInfo } from './streams.js';
 
@@ -91,6 +92,7 @@ export class QueryManager {
 
   constructor(
     private readonly catalog: StreamCatalog,
+    private readonly producer: Producer,
     private readonly log: Logger,
     private readonly maxGroups = DEFAULT_MAX_GROUPS,
   ) {}
@@ -252,11 +254,8 @@ export class QueryManager {
     if (q.meta.kind !== 'stream' || rows.length === 0) return;
     const sink = this.catalog.find(q.meta.resultName);
     if (!sink) throw streamNotFound(q.meta.resultName);
-    for (let i = 0; i < rows.length; i += SINK_BATCH_ROWS) {
-      const chunk = rows.slice(i, i + SINK_BATCH_ROWS);
-      const payload = encodeRecords(chunk.map((row) => ({ header: { flag: 'JSON', attributes: {}, key: '' }, payload: encodeStruct(row) })));
-      await this.catalog.append(sinkShard(sink), { compression: 0, batchSize: chunk.length, payload });
-    }
+    const records = rows.map((row) => ({ header: { flag: 'JSON' as const, attributes: {}, key: '' }, payload: encodeStruct(row) }));
+    await this.producer.appendRecords(sink.name, records, { shardId: sinkShard(sink), maxBatchRecords: SINK_BATCH_ROWS });
   }
 
   private async checkpoint(q: RunningQuery): Promise<void> {

@@ -18,7 +18,7 @@ import {
 } from '../errors.js';
 import type { IdAllocator } from './ids.js';
 import { checkNewStream, retentionMs, type NewStream } from './stream-spec.js';
-import { rangeIndexForKey, splitKeySpace } from './shards.js';
+import { rangeIndexForKey, splitKeySpace, type HashRange } from './shards.js';
 import type { StatsRegistry } from './stats.js';
 
 export type { NewStream } from './stream-spec.js';
@@ -54,6 +54,8 @@ export class StreamCatalog {
   private retentionTimer: NodeJS.Timeout | undefined;
   /** streams whose stored retention is not a usable number (written by an older version): reported once */
   private readonly unusableRetention = new Set<number>();
+  /** each stream's key ranges as numbers, parsed on first use rather than on every keyed append */
+  private readonly hashRanges = new WeakMap<StreamInfo, HashRange[]>();
   /** set by the subscription layer: whether any subscription reads this stream */
   hasSubscriptions: (streamId: number) => boolean = () => false;
 
@@ -193,7 +195,11 @@ export class StreamCatalog {
   }
 
   shardForKey(stream: StreamInfo, key: string): ShardInfo {
-    const ranges = stream.shards.map((s) => ({ start: BigInt(s.startHashRangeKey), end: BigInt(s.endHashRangeKey) }));
+    let ranges = this.hashRanges.get(stream);
+    if (!ranges) {
+      ranges = stream.shards.map((s) => ({ start: BigInt(s.startHashRangeKey), end: BigInt(s.endHashRangeKey) }));
+      this.hashRanges.set(stream, ranges);
+    }
     return stream.shards[rangeIndexForKey(ranges, key)]!;
   }
 

@@ -8,12 +8,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { ServerContext } from '../context.js';
 import type { Gauge } from '../core/metrics.js';
 import { ErrorCode, invalidArgument, toHStreamError } from '../errors.js';
-import { encodeRecords } from '../records.js';
 import { encodeStruct } from '../struct.js';
 import { toStreamMessage } from '../server/convert.js';
-import type { AppendRequest, Stream } from '../server/messages.js';
-import type { RecordIdRun } from '../wire/hot-messages.js';
-import { streamRoutes } from '../server/stream.handlers.js';
+import type { Stream } from '../server/messages.js';
 import { validateName } from '../server/validate.js';
 
 /** Bodies above this are refused before they are read in full. */
@@ -116,10 +113,6 @@ export function gauges(ctx: ServerContext): Gauge[] {
 }
 
 export async function startHttpServer(ctx: ServerContext, host: string, port: number): Promise<{ server: Server; port: number }> {
-  // The REST append goes through the same code as gRPC Append (validation, limits, stats).
-  const grpcStreams = streamRoutes(ctx);
-  const append = grpcStreams.Append as (req: AppendRequest) => Promise<{ recordIds: RecordIdRun }>;
-
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -163,17 +156,9 @@ export async function startHttpServer(ctx: ServerContext, host: string, port: nu
         if (type === 'RAW') payload = Buffer.from(typeof data === 'string' ? data : JSON.stringify(data ?? null), 'utf8');
         else if (typeof data === 'object' && data !== null && !Array.isArray(data)) payload = encodeStruct(data as Record<string, unknown>);
         else throw invalidArgument(ErrorCode.InternalError, 'InvalidRecord', { extra: 'HRECORD data must be a JSON object' });
-        const stream = ctx.streams.get(name);
-        const shard = ctx.streams.shardForKey(stream, key);
-        const records = encodeRecords([{ header: { flag: type === 'RAW' ? 'RAW' : 'JSON', attributes: {}, key }, payload }]);
-        const result = await append({
-          streamName: name,
-          shardId: String(shard.shardId),
-          records: { compressionType: 'None', publishTime: null, batchSize: 1, payload: records },
-        });
-        // one record: the first (and only) id of the batch's run
-        const ids = result.recordIds;
-        return send(res, 200, { shard_id: String(ids.shardId), batch_id: String(ids.batchId), batch_index: 0 });
+        const [appended] = await ctx.producer.appendRecords(name, [{ header: { flag: type === 'RAW' ? 'RAW' : 'JSON', attributes: {}, key }, payload }]);
+        // one record: the first (and only) id of its batch
+        return send(res, 200, { shard_id: String(appended!.shardId), batch_id: String(appended!.lsn), batch_index: 0 });
       }
     }
     throw new HttpError(404, `no route for ${method} ${path}`);

@@ -10,8 +10,7 @@ import { explain, parseStatement, executePull, SqlError, type Row, type Statemen
 import type { ServerContext } from '../context.js';
 import type { QueryMeta, QueryManager } from '../core/queries.js';
 import { sqlToHStream } from '../core/queries.js';
-import { ErrorCode, invalidArgument, notFound, streamNotFound } from '../errors.js';
-import { encodeRecords } from '../records.js';
+import { ErrorCode, invalidArgument, notFound} from '../errors.js';
 import { encodeStruct, toStructMessage } from '../struct.js';
 import { toStreamMessage } from './convert.js';
 import type { RouteTable } from './routes.js';
@@ -54,7 +53,7 @@ function toViewMessage(q: QueryMeta, schema: string[]) {
 const generatedQueryId = () => `query_${Date.now()}_${randomBytes(3).toString('hex')}`;
 
 export function queryRoutes(ctx: ServerContext, queries: QueryManager): RouteTable {
-  const { streams } = ctx;
+  const { streams, producer } = ctx;
 
   /** Starts the continuous query a statement describes; other statements are refused. */
   async function createQuery(sql: string, queryName: string): Promise<QueryMeta> {
@@ -101,14 +100,11 @@ export function queryRoutes(ctx: ServerContext, queries: QueryManager): RouteTab
   }
 
   async function insertRow(stream: string, payload: { json: Row } | { bytes: Buffer }): Promise<void> {
-    const info = streams.find(stream);
-    if (!info) throw streamNotFound(stream);
     const record =
       'json' in payload
         ? { header: { flag: 'JSON' as const, attributes: {}, key: '' }, payload: encodeStruct(payload.json) }
         : { header: { flag: 'RAW' as const, attributes: {}, key: '' }, payload: payload.bytes };
-    const shard = streams.shardForKey(info, '');
-    await streams.append(shard.shardId, { compression: 0, batchSize: 1, payload: encodeRecords([record]) });
+    await producer.appendRecords(stream, [record]);
   }
 
   /** Runs one statement of ExecuteQuery; returns its result rows. */

@@ -1,13 +1,13 @@
-/** Streams, shards, Append, tails and trims. Thin: validate, call the catalog, shape the reply. */
+/** Streams, shards, Append, tails and trims. Thin: validate, call the catalog or the producer, shape the reply. */
 import { LSN_BASE } from '../../storage/index.js';
 import type { ServerContext } from '../context.js';
+import { batchedRecordSize } from '../core/producer.js';
 import { resolveStart } from '../core/readers.js';
 import { ErrorCode, invalidArgument, shardNotFound, unavailable } from '../errors.js';
-import { compressionCode, Compression } from '../records.js';
+import { compressionCode } from '../records.js';
 import { parseRecordIdText, parseShardOffset, parseStreamOffset, toStreamMessage } from './convert.js';
 import type {
   AppendRequest,
-  BatchedRecord,
   DeleteStreamRequest,
   Stream,
   TrimShardRequest,
@@ -17,44 +17,8 @@ import type {
 import type { RouteTable } from './routes.js';
 import { parseId, validateName } from './validate.js';
 
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-/** Size of the BatchedRecord as upstream measures it: its serialized form. */
-export function batchedRecordSize(rec: BatchedRecord, compression: number): number {
-  let size = 1 + varintSize(rec.payload.length) + rec.payload.length;
-  if (compression !== 0) size += 2;
-  if (rec.batchSize !== 0) size += 1 + varintSize(rec.batchSize);
-  if (rec.publishTime) {
-    const seconds = Number(rec.publishTime.seconds);
-    const inner =
-      (seconds > 0 ? 1 + varintSize(seconds) : seconds < 0 ? 11 : 0) + (rec.publishTime.nanos > 0 ? 1 + varintSize(rec.publishTime.nanos) : 0);
-    size += 1 + varintSize(inner) + inner;
-  }
-  return size;
-}
-
-/**
- * Most records a batch can claim. Every record takes at least 2 bytes in a
- * BatchHStreamRecords (field tag and length), so an uncompressed payload of n
- * bytes holds at most n/2 of them; a compressed one may claim no more than the
- * largest uncompressed batch we accept. The bound matters because the reply
- * (and every read) carries one RecordId per claimed record: a 30-byte Append
- * claiming 2^32-1 records used to make the server build 4 billion RecordIds
- * until it ran out of memory (test/reliability, hostile input).
- */
-export function maxRecordsInBatch(payloadBytes: number, compression: number, maxRecordSizeBytes: number): number {
-  return Math.floor((compression === Compression.None ? payloadBytes : maxRecordSizeBytes) / 2);
-}
-
 export function streamRoutes(ctx: ServerContext): RouteTable {
-  const { streams, stats, config } = ctx;
+  const { streams, producer } = ctx;
 
   const shardOf = (shardIdText: string) => {
     const shardId = parseId(shardIdText);
@@ -109,35 +73,16 @@ export function streamRoutes(ctx: ServerContext): RouteTable {
 
     Append: async (req: AppendRequest) => {
       const rec = req.records;
-      if (!rec || rec.batchSize === 0 || rec.payload.length === 0) {
-        throw invalidArgument(ErrorCode.StreamEmptyBatchedRecord, 'BatchedRecord shouldn\'t be Nothing', {
-          extra: rec ? 'the batch has no records' : null,
-        });
+      if (!rec) {
+        throw invalidArgument(ErrorCode.StreamEmptyBatchedRecord, "BatchedRecord shouldn't be Nothing", { extra: null });
       }
       const compression = compressionCode(rec.compressionType);
-      if (compression < 0 || compression > Compression.Zstd) {
-        throw invalidArgument(ErrorCode.InternalError, 'UnknownCompressionType', { extra: String(rec.compressionType) });
-      }
-      const size = batchedRecordSize(rec, compression);
-      if (size > config.maxRecordSizeBytes) {
-        throw invalidArgument(ErrorCode.StreamInvalidRecordSize, 'Record size exceeds the maximum size limit', { extra: size });
-      }
-      const maxRecords = maxRecordsInBatch(rec.payload.length, compression, config.maxRecordSizeBytes);
-      if (rec.batchSize > maxRecords) {
-        throw invalidArgument(ErrorCode.InternalError, 'InvalidBatchSize', {
-          extra: `batchSize ${rec.batchSize} is more records than the payload can hold (at most ${maxRecords})`,
-        });
-      }
-      const shardId = parseId(req.shardId);
-      const statName = streams.shard(shardId)?.stream.name ?? req.streamName;
-      try {
-        const { lsn } = await streams.append(shardId, { compression, batchSize: rec.batchSize, payload: rec.payload });
-        stats.recordAppend(statName, size, rec.batchSize);
-        return { streamName: req.streamName, shardId: req.shardId, recordIds: { shardId, batchId: lsn, count: rec.batchSize } };
-      } catch (err) {
-        if (streams.find(statName)) stats.recordAppendFailure(statName);
-        throw err;
-      }
+      const { shardId, lsn, count } = await producer.appendBatch(
+        parseId(req.shardId),
+        { compression, batchSize: rec.batchSize, payload: rec.payload, wireSize: batchedRecordSize(rec, compression) },
+        req.streamName,
+      );
+      return { streamName: req.streamName, shardId: req.shardId, recordIds: { shardId, batchId: lsn, count } };
     },
 
     GetTailRecordId: (req: { streamName: string; shardId: string }) => {
