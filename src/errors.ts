@@ -1,5 +1,7 @@
 /**
- * The one error tree of the server and its single mapping to gRPC status.
+ * The one error tree of the server. An error says what kind of failure it is
+ * (transport-neutral); the gRPC edge (src/server/grpc-status.ts) and the HTTP
+ * edge (src/http/errors.ts) each map the kind to their own status.
  *
  * Application errors carry upstream's numeric ErrorCode and travel as the
  * JSON text `{"error":N,"message":"…","extra":…}` in the status message,
@@ -8,7 +10,6 @@
  * errors such as ListShards on a missing stream); those errors set
  * `plainText` so clients see the same kind of message as upstream.
  */
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { isStoreError, type StoreError } from '../storage/index.js';
 
 /** Upstream `enum ErrorCode` values that we raise. */
@@ -49,6 +50,19 @@ export const ErrorCode = {
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** What went wrong, in terms every transport can map. */
+export type ErrorKind =
+  | 'invalid_argument'
+  | 'not_found'
+  | 'already_exists'
+  | 'failed_precondition'
+  | 'aborted'
+  | 'unavailable'
+  | 'resource_exhausted'
+  | 'unimplemented'
+  | 'internal'
+  | 'data_loss';
+
 export type Extra = string | number | boolean | null | Extra[] | { [key: string]: Extra };
 
 export interface HStreamErrorOptions {
@@ -66,7 +80,7 @@ export class HStreamError extends Error {
   readonly retriable: boolean;
 
   constructor(
-    readonly grpcStatus: GrpcStatus,
+    readonly kind: ErrorKind,
     readonly errorCode: number,
     message: string,
     options: HStreamErrorOptions = {},
@@ -108,28 +122,28 @@ function clipExtra(extra: Extra): Extra {
 
 type Leaf = (message: string, options?: HStreamErrorOptions) => HStreamError;
 const leaf =
-  (grpcStatus: GrpcStatus, errorCode: number): Leaf =>
+  (kind: ErrorKind, errorCode: number): Leaf =>
   (message, options) =>
-    new HStreamError(grpcStatus, errorCode, message, options);
+    new HStreamError(kind, errorCode, message, options);
 
 export const invalidArgument = (code: number, message: string, options?: HStreamErrorOptions) =>
-  leaf(GrpcStatus.INVALID_ARGUMENT, code)(message, options);
+  leaf('invalid_argument', code)(message, options);
 export const notFound = (code: number, message: string, options?: HStreamErrorOptions) =>
-  leaf(GrpcStatus.NOT_FOUND, code)(message, options);
+  leaf('not_found', code)(message, options);
 export const alreadyExists = (code: number, message: string, options?: HStreamErrorOptions) =>
-  leaf(GrpcStatus.ALREADY_EXISTS, code)(message, options);
+  leaf('already_exists', code)(message, options);
 export const failedPrecondition = (code: number, message: string, options?: HStreamErrorOptions) =>
-  leaf(GrpcStatus.FAILED_PRECONDITION, code)(message, options);
+  leaf('failed_precondition', code)(message, options);
 export const aborted = (code: number, message: string, options?: HStreamErrorOptions) =>
-  leaf(GrpcStatus.ABORTED, code)(message, options);
+  leaf('aborted', code)(message, options);
 export const unavailable = (message: string, options?: HStreamErrorOptions) =>
-  leaf(GrpcStatus.UNAVAILABLE, ErrorCode.InternalError)(message, { retriable: true, ...options });
+  leaf('unavailable', ErrorCode.InternalError)(message, { retriable: true, ...options });
 export const resourceExhausted = (message: string, options?: HStreamErrorOptions) =>
-  leaf(GrpcStatus.RESOURCE_EXHAUSTED, ErrorCode.InternalError)(message, { retriable: true, ...options });
+  leaf('resource_exhausted', ErrorCode.InternalError)(message, { retriable: true, ...options });
 export const unimplemented = (message: string) =>
-  leaf(GrpcStatus.UNIMPLEMENTED, ErrorCode.InternalError)(message, { plainText: true });
+  leaf('unimplemented', ErrorCode.InternalError)(message, { plainText: true });
 export const internal = (message: string, options?: HStreamErrorOptions) =>
-  leaf(GrpcStatus.INTERNAL, ErrorCode.InternalError)(message, options);
+  leaf('internal', ErrorCode.InternalError)(message, options);
 
 // Named leaves used in more than one place.
 export const streamNotFound = (name: string) =>
@@ -154,14 +168,32 @@ export function fromStoreError(err: StoreError): HStreamError {
         cause: err,
       });
     case 'STORE_CORRUPTION':
-      return new HStreamError(GrpcStatus.DATA_LOSS, ErrorCode.InternalError, err.message, { plainText: true, cause: err });
+      return new HStreamError('data_loss', ErrorCode.InternalError, err.message, { plainText: true, cause: err });
     case 'STORE_CLOSED':
       return unavailable(err.message, { plainText: true, cause: err });
     case 'STORE_INCOMPATIBLE':
-      return new HStreamError(GrpcStatus.FAILED_PRECONDITION, ErrorCode.InternalError, err.message, { plainText: true, cause: err });
+      return new HStreamError('failed_precondition', ErrorCode.InternalError, err.message, { plainText: true, cause: err });
     case 'STORE_IO':
     case 'STORE_LOCKED':
       return unavailable(err.message, { plainText: true, cause: err });
+  }
+}
+
+/** Refusals caused by the request itself: logged quietly by every edge. */
+export function isClientMistake(err: HStreamError): boolean {
+  switch (err.kind) {
+    case 'invalid_argument':
+    case 'not_found':
+    case 'already_exists':
+    case 'failed_precondition':
+    case 'unimplemented':
+    case 'aborted':
+      return true;
+    case 'unavailable':
+      // without a cause: a missing shard or stream (upstream's store NOTFOUND), the client's doing
+      return err.cause === undefined;
+    default:
+      return false;
   }
 }
 

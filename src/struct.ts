@@ -53,6 +53,26 @@ export function toStructMessage(obj: Record<string, unknown>): StructMessage {
   return { fields };
 }
 
+/**
+ * Deepest nesting of objects and arrays we encode from outside input. Each
+ * level is two protobuf messages (Value, then Struct or ListValue), and
+ * protobuf decoders stop at 100 by default: deeper records could be stored
+ * but official clients could not read them (and encoding recurses).
+ */
+export const MAX_STRUCT_DEPTH = 48;
+
+/** Whether objects and arrays in `value` nest deeper than `max` (checked without recursion). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 0 }];
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push({ v: child, depth: depth + 1 });
+  }
+  return false;
+}
+
 /** A JSON object as a serialized Struct (the payload of a JSON-flag record). */
 export function encodeStruct(obj: Record<string, unknown>): Buffer {
   const type = StructType();

@@ -7,7 +7,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Metrics } from '../core/metrics.js';
-import { ErrorCode, invalidArgument, toHStreamError } from '../errors.js';
+import { ErrorCode, invalidArgument, isClientMistake, toHStreamError } from '../errors.js';
+import { grpcStatusOf } from './grpc-status.js';
 
 /** Stands in for a request whose bytes are not the expected message, so the handler can refuse it. */
 export class UndecodableRequest {
@@ -49,30 +50,19 @@ export interface CallEnv {
   shutdown: AbortSignal;
 }
 
-const CLIENT_MISTAKES = new Set<grpc.status>([
-  grpc.status.INVALID_ARGUMENT,
-  grpc.status.NOT_FOUND,
-  grpc.status.ALREADY_EXISTS,
-  grpc.status.FAILED_PRECONDITION,
-  grpc.status.UNIMPLEMENTED,
-  grpc.status.ABORTED,
-  grpc.status.CANCELLED,
-]);
-
 export function toStatus(err: unknown, rpc: string, log: Logger): Partial<grpc.StatusObject> {
   const e = toHStreamError(err);
-  // UNAVAILABLE without a cause is a missing shard or stream (upstream's store NOTFOUND): the client's doing.
-  const clientSide = CLIENT_MISTAKES.has(e.grpcStatus) || (e.grpcStatus === grpc.status.UNAVAILABLE && e.cause === undefined);
-  if (clientSide) log.debug({ rpc, code: e.grpcStatus, details: e.details }, 'request refused');
-  else if (e.grpcStatus === grpc.status.RESOURCE_EXHAUSTED) log.warn({ rpc, details: e.details }, 'request refused');
-  else log.error({ rpc, code: e.grpcStatus, err: e.cause ?? e }, 'request failed');
+  const code = grpcStatusOf(e);
+  if (isClientMistake(e)) log.debug({ rpc, code, details: e.details }, 'request refused');
+  else if (e.kind === 'resource_exhausted') log.warn({ rpc, details: e.details }, 'request refused');
+  else log.error({ rpc, code, err: e.cause ?? e }, 'request failed');
   const metadata = new grpc.Metadata();
   // grpc-js percent-encodes grpc-message with encodeURI ({, ", space…). The gRPC spec asks only
   // '%' and bytes outside 0x20–0x7E to be escaped, as upstream's C core does, and some clients
   // (Erlang grpc) do not decode: they must see the JSON body as is. Status metadata is merged into
   // the trailers last, so this value replaces the over-encoded one.
   metadata.set('grpc-message', grpcMessage(e.details));
-  return { code: e.grpcStatus, details: e.details, metadata };
+  return { code, details: e.details, metadata };
 }
 
 /** Percent-encodes only what the gRPC spec requires for grpc-message. */

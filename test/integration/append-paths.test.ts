@@ -43,7 +43,7 @@ describe('one append path', () => {
 
     await expectFailure(grpcAppend(text(LIMIT)), status.INVALID_ARGUMENT, 207);
     const refused = await rest('paths', { data: { v: text(LIMIT) } });
-    expect(refused.status).toBe(400);
+    expect(refused.status).toBe(413);
     expect(await refused.json()).toMatchObject({ code: 207, error: 'Record size exceeds the maximum size limit' });
     await expectFailure(sql(`INSERT INTO paths (v) VALUES ('${text(LIMIT)}');`), status.INVALID_ARGUMENT, 207);
     expect(await appendStats('paths')).toEqual({ records: 3, requests: 3, failed: 0 });

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Compression, decodeRecords } from '../../src/records.js';
 import { decodeStruct } from '../../src/struct.js';
@@ -16,6 +17,18 @@ const json = async (path: string, init?: RequestInit) => {
   const res = await fetch(base + path, { ...init, headers: { 'content-type': 'application/json' } });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> | Array<Record<string, unknown>> };
 };
+
+/** fetch() sets Host itself; this sends the one given. */
+function statusWithHost(path: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: t.server.httpPort, path, headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('HTTP endpoints', () => {
   it('GET /healthz answers ok', async () => {
@@ -55,12 +68,66 @@ describe('HTTP endpoints', () => {
 
   it('refuses bad bodies and unknown routes with clear errors', async () => {
     await json('/v1/streams', { method: 'POST', body: JSON.stringify({ stream_name: 'strict' }) });
-    const bad = await fetch(`${base}/v1/streams/strict`, { method: 'POST', body: 'not json' });
+    const bad = await fetch(`${base}/v1/streams/strict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'not json' });
     expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: 'the request body is not valid JSON', code: null, extra: null });
     expect((await json('/v1/streams/strict', { method: 'POST', body: JSON.stringify({ data: 5 }) })).status).toBe(400);
     expect((await json('/nowhere')).status).toBe(404);
-    const huge = await fetch(`${base}/v1/streams/strict`, { method: 'POST', body: 'x'.repeat(3 * 1024 * 1024) }).catch(() => ({ status: 413 }));
+    const huge = await fetch(`${base}/v1/streams/strict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(3 * 1024 * 1024) });
     expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ error: 'the request body is over 2097152 bytes', code: null });
+  });
+
+  it('answers a wrong method 405 with Allow, OPTIONS with the methods, HEAD like GET without a body', async () => {
+    const put = await fetch(`${base}/v1/streams`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('GET, POST, HEAD, OPTIONS');
+    expect(await put.json()).toMatchObject({ code: null, error: expect.stringContaining('PUT is not allowed') });
+    const options = await fetch(`${base}/v1/streams/anything`, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('GET, DELETE, POST, HEAD, OPTIONS');
+    const head = await fetch(`${base}/healthz`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('application/json');
+    expect(await head.text()).toBe('');
+    expect((await fetch(`${base}/nowhere`, { method: 'OPTIONS' })).status).toBe(404);
+  });
+
+  it('answers a malformed percent-escape 400 and a missing stream 404, in the one error shape', async () => {
+    const bad = await fetch(`${base}/v1/streams/%E0%A4%A`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: expect.stringContaining('percent-encoding'), code: null, extra: null });
+    const missing = await fetch(`${base}/v1/streams/nothere`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: 'StreamNotFound', code: 200, extra: 'nothere' });
+  });
+
+  it('refuses what a page on another origin could send: a non-JSON body (no preflight) and a cross-origin change', async () => {
+    // the "simple request" a browser sends cross-origin without asking first
+    const simple = await fetch(`${base}/v1/streams`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ stream_name: 'csrf1' }) });
+    expect(simple.status).toBe(415);
+    const crossOrigin = await fetch(`${base}/v1/streams`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://evil.example' },
+      body: JSON.stringify({ stream_name: 'csrf2' }),
+    });
+    expect(crossOrigin.status).toBe(403);
+    const del = await fetch(`${base}/v1/streams/temp_hum`, { method: 'DELETE', headers: { origin: 'http://evil.example' } });
+    expect(del.status).toBe(403);
+    // a rebound DNS name pointing at 127.0.0.1: refused even for reads
+    expect(await statusWithHost('/v1/streams', 'evil.example')).toBe(403);
+    expect(await statusWithHost('/v1/streams', `localhost:${t.server.httpPort}`)).toBe(200);
+    const names = ((await json('/v1/streams')).body as Array<{ stream_name: string }>).map((s) => s.stream_name);
+    expect(names).not.toContain('csrf1');
+    expect(names).not.toContain('csrf2');
+    expect(names).toContain('temp_hum');
+    // the same origin may change state
+    const sameOrigin = await fetch(`${base}/v1/streams`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: base },
+      body: JSON.stringify({ stream_name: 'same_origin' }),
+    });
+    expect(sameOrigin.status).toBe(201);
   });
 
   it('refuses stream fields that are not whole numbers in range, and stores nothing for them', async () => {

@@ -48,7 +48,7 @@ describe('stream fields and retention', () => {
   ])('create refuses %s with INVALID_ARGUMENT and stores nothing', async (_what, fields) => {
     const err = await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 0, shardCount: 1, ...fields }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HStreamError);
-    expect((err as HStreamError).grpcStatus).toBe(3);
+    expect((err as HStreamError).kind).toBe('invalid_argument');
     expect(catalog.list()).toEqual([]);
     expect(await store.meta.list('stream/')).toEqual([]);
   });

@@ -262,7 +262,7 @@ describe('SubscriptionManager', () => {
     await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 0, shardCount: 1 });
     await m.create({ subscriptionId: 'sub', streamName: 's', ackTimeoutSeconds: 60, maxUnackedRecords: 100, offset: 'EARLIEST' });
     const first = m.delete('sub', true);
-    await expect(m.delete('sub', true)).rejects.toMatchObject({ grpcStatus: 10, errorCode: 0, message: 'SubscriptionIsDeleting' });
+    await expect(m.delete('sub', true)).rejects.toMatchObject({ kind: 'aborted', errorCode: 0, message: 'SubscriptionIsDeleting' });
     await first;
     expect(m.exists('sub')).toBe(false);
     await m.close();
