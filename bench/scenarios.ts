@@ -7,6 +7,7 @@
 import { appendScenarios } from './append.js';
 import { baselineScenarios } from './baselines.js';
 import { deliveryScenarios } from './delivery.js';
+import { idleScenarios } from './idle.js';
 import { lifecycleScenarios } from './lifecycle.js';
 import { readScenarios } from './read.js';
 import type { Scenario } from './scenario.js';
@@ -18,6 +19,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...readScenarios,
   ...deliveryScenarios,
   ...lifecycleScenarios,
+  ...idleScenarios,
   ...sqlScenarios,
   // TODO: http (autocannon against src/http) once it lands.
 ];

@@ -722,7 +722,8 @@ export class LogStore {
         log.waiters.delete(finish);
         resolve(readable() && this.logs.get(shardId) === log);
       };
-      const timer = setTimeout(finish, timeoutMs);
+      // Appends, deletes, reopens and close wake waiters: an endless wait needs no timer.
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(finish, timeoutMs) : undefined;
       signal?.addEventListener('abort', finish, { once: true });
       log.waiters.add(finish);
     });

@@ -127,27 +127,39 @@ describe('SubscriptionManager', () => {
     await m.close();
   });
 
-  it('idle subscriptions cost no timers; a consumer adds one checker that goes away with it', async () => {
+  it('idle subscriptions and attached consumers with nothing outstanding cost no timers; a delivery arms one', async () => {
     const m = await manager();
-    await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 0, shardCount: 4 });
+    const stream = await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 0, shardCount: 4 });
     const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
     const setIntervalSpy = vi.spyOn(globalThis, 'setInterval');
-    const clearIntervalSpy = vi.spyOn(globalThis, 'clearInterval');
+    const consumers: Array<ReturnType<typeof fakeConsumer>> = [];
     try {
       for (let i = 0; i < 500; i++) {
         await m.create({ subscriptionId: `sub${i}`, streamName: 's', ackTimeoutSeconds: 60, maxUnackedRecords: 100, offset: 'LATEST' });
       }
-      expect(setTimeoutSpy).not.toHaveBeenCalled();
+      // 1,000 consumers attached (two per subscription), nothing to deliver
+      for (let i = 0; i < 500; i++) {
+        for (const name of ['a', 'b']) {
+          const c = fakeConsumer(`${name}${i}`);
+          m.attach(`sub${i}`, c.options);
+          consumers.push(c);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50));
       expect(setIntervalSpy).not.toHaveBeenCalled();
-      const c = fakeConsumer('c');
-      m.attach('sub7', c.options);
-      expect(setIntervalSpy).toHaveBeenCalledTimes(1);
-      c.controller.abort();
-      await new Promise((r) => setImmediate(r));
-      expect(clearIntervalSpy).toHaveBeenCalledWith(setIntervalSpy.mock.results[0]!.value);
+      // the one above is this test's own
+      expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+      setTimeoutSpy.mockClear();
+      // one record for sub7's consumers: its ack deadline arms the one shared timer
+      await appendMany(stream.shards[0]!.shardId, 1);
+      await consumers[14]!.until(1).catch(() => consumers[15]!.until(1));
+      const deadlineTimers = setTimeoutSpy.mock.calls.filter(([, ms]) => typeof ms === 'number' && ms > 50_000 && ms <= 60_000);
+      expect(deadlineTimers.length).toBe(1);
     } finally {
       vi.restoreAllMocks();
     }
+    for (const c of consumers) c.controller.abort();
+    await new Promise((r) => setImmediate(r));
     await m.close();
   });
 

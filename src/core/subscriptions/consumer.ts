@@ -46,6 +46,8 @@ export class Consumer {
   readonly signal: AbortSignal;
   /** called each time the transport drains after having been full */
   onUnblocked: (() => void) | undefined;
+  /** called each time the transport becomes full */
+  onBlocked: (() => void) | undefined;
   /** resolves when the transport drained after the last write that filled it */
   #gate: Promise<void> | undefined;
   /** when the transport became full (undefined while it takes more) */
@@ -103,7 +105,10 @@ export class Consumer {
 
   #block(drained: Promise<void>): void {
     this.#gate = drained;
-    this.#blockedSinceMs ??= Date.now();
+    if (this.#blockedSinceMs === undefined) {
+      this.#blockedSinceMs = Date.now();
+      this.onBlocked?.();
+    }
     void drained.then(() => {
       if (this.#gate !== drained) return;
       this.#gate = undefined;

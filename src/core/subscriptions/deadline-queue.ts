@@ -1,7 +1,9 @@
 /**
  * Redelivery deadlines of one subscription. Every delivery gets the same ack
  * timeout, so deadlines are pushed in (almost) increasing order and a FIFO
- * is enough: push and pop are O(1), no heap. Entries are never removed when
+ * is enough: push and pop are O(1), no heap. Deadlines a consumer chooses
+ * (a nack's retry delay) can come in any order: they go to a small sorted
+ * list beside the FIFO. Entries are never removed when
  * their batch gets acked; the checker drops them when they come due (lazy
  * deletion), and `compact` bounds what stale entries can cost.
  *
@@ -20,9 +22,32 @@ export class DeadlineQueue<T extends Deadline> {
   #head = 0;
   /** entries that must go before every timed one (dueMs ignored) */
   #urgent: T[] = [];
+  /** entries pushed with `pushAnyOrder`, by dueMs ascending */
+  #sorted: T[] = [];
 
   get size(): number {
-    return this.#items.length - this.#head + this.#urgent.length;
+    return this.#items.length - this.#head + this.#urgent.length + this.#sorted.length;
+  }
+
+  /** When the next entry comes due: 0 when one is urgent, undefined when empty. */
+  nextDueMs(): number | undefined {
+    if (this.#urgent.length > 0) return 0;
+    const fifo = this.#head < this.#items.length ? this.#items[this.#head]!.dueMs : undefined;
+    const sorted = this.#sorted[0]?.dueMs;
+    if (fifo === undefined) return sorted;
+    return sorted === undefined ? fifo : Math.min(fifo, sorted);
+  }
+
+  /** Adds an entry whose deadline may be earlier than others already queued (kept sorted: O(n), for rare entries). */
+  pushAnyOrder(entry: T): void {
+    let lo = 0;
+    let hi = this.#sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#sorted[mid]!.dueMs <= entry.dueMs) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#sorted.splice(lo, 0, entry);
   }
 
   /**
@@ -42,6 +67,10 @@ export class DeadlineQueue<T extends Deadline> {
   pollDue(nowMs: number): T | undefined {
     const urgent = this.#urgent.shift();
     if (urgent) return urgent;
+    const sorted = this.#sorted[0];
+    if (sorted && sorted.dueMs <= nowMs && (this.#head >= this.#items.length || sorted.dueMs <= this.#items[this.#head]!.dueMs)) {
+      return this.#sorted.shift();
+    }
     if (this.#head >= this.#items.length) return undefined;
     const first = this.#items[this.#head]!;
     if (first.dueMs > nowMs) return undefined;
@@ -67,11 +96,13 @@ export class DeadlineQueue<T extends Deadline> {
     this.#items = live;
     this.#head = 0;
     this.#urgent = this.#urgent.filter(keep);
+    this.#sorted = this.#sorted.filter(keep);
   }
 
   /** Every queued entry, urgent first (for scans such as "what did this consumer hold"). */
   *entries(): IterableIterator<T> {
     yield* this.#urgent;
+    yield* this.#sorted;
     for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i]!;
   }
 
@@ -79,5 +110,6 @@ export class DeadlineQueue<T extends Deadline> {
     this.#items = [];
     this.#head = 0;
     this.#urgent = [];
+    this.#sorted = [];
   }
 }

@@ -24,6 +24,7 @@ import {
 import type { StreamCatalog } from '../streams.js';
 import type { Consumer, ConsumerOptions } from './consumer.js';
 import { Subscription, type ConsumerInfo, type ShardState, type SubscriptionMeta, type SubscriptionOffsetName } from './subscription.js';
+import { Wakeups } from './wakeups.js';
 
 export const CHECKPOINT_INTERVAL_MS = 500;
 /** How ListSubscriptions names the stream of a subscription whose stream was force-deleted (upstream's text). */
@@ -64,6 +65,8 @@ export class SubscriptionManager {
   #flushTimer: NodeJS.Timeout | undefined;
   #writes: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** one timer for every subscription's deadlines */
+  readonly #wakeups = new Wakeups();
 
   constructor(
     private readonly catalog: StreamCatalog,
@@ -105,6 +108,7 @@ export class SubscriptionManager {
     return new Subscription(meta, committed, {
       store: this.store,
       log: this.log,
+      wakeups: this.#wakeups,
       onCommit: (sub, shard) => this.#markDirty(sub, shard),
     });
   }
@@ -307,6 +311,7 @@ export class SubscriptionManager {
     if (this.#closed) return;
     this.#closed = true;
     for (const sub of this.#subs.values()) sub.stop();
+    this.#wakeups.close();
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     await this.flush();

@@ -10,8 +10,10 @@
  * pump: joins and leaves reassign synchronously, so a full unacked budget
  * cannot block it (upstream PR #1259).
  *
- * An idle subscription (no consumer) has no timers and no pumps: only its
- * committed offsets in memory.
+ * An idle subscription (no consumer) has no pumps: only its committed
+ * offsets in memory. Deadlines (redeliveries, nack retries, consumers that
+ * stopped reading) are kept here and woken by the manager's one timer
+ * (wakeups.ts), so attached consumers with nothing outstanding cost nothing.
  *
  * Persistence is not done here: commits are reported through `onCommit` and
  * the manager writes them.
@@ -24,6 +26,7 @@ import { ShardAckWindow } from './ack-window.js';
 import { ShardAssignment, type ShardMove } from './assignment.js';
 import { Consumer, type ConsumerOptions, type DeliveredBatch } from './consumer.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import type { Wakeable, Wakeups } from './wakeups.js';
 
 export type SubscriptionOffsetName = 'EARLIEST' | 'LATEST';
 
@@ -47,10 +50,6 @@ export const DEFAULT_MAX_UNACKED_RECORDS = 10_000;
 /** One store read: at most this many batches / bytes (a pump holds up to two: the one being sent, the next). */
 export const READ_CHUNK_BATCHES = 100;
 export const READ_CHUNK_BYTES = 2 * 1024 * 1024;
-/** How often due redeliveries are looked for. */
-export const REDELIVERY_CHECK_INTERVAL_MS = 100;
-/** A caught-up pump re-checks the tail at least this often (it is woken by appends before). */
-const IDLE_WAIT_MS = 30_000;
 const RETRY_DELAY_MS = 1_000;
 /** Stale deadline entries are swept once there are this many more entries than pending batches. */
 const COMPACT_SLACK = 4096;
@@ -95,6 +94,8 @@ interface PendingDelivery {
 export interface SubscriptionDeps {
   store: LogStore;
   log: Logger;
+  /** the manager's one timer for every subscription's deadlines */
+  wakeups: Wakeups;
   /** a shard's commit point moved (the manager persists it) */
   onCommit(sub: Subscription, shard: ShardState): void;
 }
@@ -105,7 +106,7 @@ export interface ConsumerInfo {
   userAgent: string;
 }
 
-export class Subscription {
+export class Subscription implements Wakeable {
   readonly meta: SubscriptionMeta;
   readonly shards = new Map<number, ShardState>();
   readonly ackTimeoutMs: number;
@@ -122,8 +123,9 @@ export class Subscription {
   readonly #pending = new DeadlineQueue<PendingDelivery>();
   readonly #roomWaiters = new Set<() => void>();
   #unacked = 0;
-  #checker: NodeJS.Timeout | undefined;
   #checking = false;
+  /** a wake-up came while a check was running: check again when it ends */
+  #recheck = false;
   #stopped = false;
 
   constructor(meta: SubscriptionMeta, committed: ReadonlyMap<number, number>, deps: SubscriptionDeps) {
@@ -181,11 +183,9 @@ export class Subscription {
     }
     const consumer = new Consumer(options);
     consumer.onUnblocked = () => this.#unbench(consumer);
+    // a consumer whose transport stays full for an ack timeout is benched: look again then
+    consumer.onBlocked = () => this.#deps.wakeups.wake(this, Date.now() + this.ackTimeoutMs);
     this.#consumers.set(consumer.name, consumer);
-    if (this.#checker === undefined) {
-      this.#checker = setInterval(() => this.#tick(), REDELIVERY_CHECK_INTERVAL_MS);
-      this.#checker.unref();
-    }
     this.#applyMoves(this.#assignment.join(consumer.name));
     this.#log.debug({ consumer: consumer.name, shards: this.#assignment.shardsOf(consumer.name) }, 'consumer attached');
     // The edge detaches when its call ends; this is the fallback. It waits a turn so acks the call
@@ -209,8 +209,7 @@ export class Subscription {
     if (this.#stopped) return;
     this.#release(consumer);
     if (this.#consumers.size === 0) {
-      clearInterval(this.#checker);
-      this.#checker = undefined;
+      this.#deps.wakeups.cancel(this);
       this.#pending.clear();
     }
     this.#log.debug({ consumer: consumer.name }, 'consumer detached');
@@ -231,6 +230,7 @@ export class Subscription {
       entry.dead = true;
       this.#pending.pushUrgent({ ...entry, dead: false, consumer: undefined, dueMs: 0 });
     }
+    this.#armDeadlines();
   }
 
   /**
@@ -268,8 +268,7 @@ export class Subscription {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    clearInterval(this.#checker);
-    this.#checker = undefined;
+    this.#deps.wakeups.cancel(this);
     for (const shard of this.shards.values()) {
       this.#stopPump(shard);
       shard.owner = undefined;
@@ -377,8 +376,9 @@ export class Subscription {
       if (shard.epoch !== epoch) continue;
       if (batches.length === 0) {
         if (!store.hasLog(shardId)) return;
-        // Nothing in [max(next, head), tail]: wait for the tail to pass that point.
-        await store.waitForAppend(shardId, Math.max(shard.next, store.head(shardId)) - 1, IDLE_WAIT_MS, signal);
+        // Nothing in [max(next, head), tail]: wait for the tail to pass that point. Appends, a
+        // deleted log and closing the store wake the wait, so it needs no timer of its own.
+        await store.waitForAppend(shardId, Math.max(shard.next, store.head(shardId)) - 1, Number.POSITIVE_INFINITY, signal);
         continue;
       }
       const after = batches[batches.length - 1]!.lsn + 1;
@@ -406,6 +406,14 @@ export class Subscription {
     } else {
       this.#pending.pushUrgent({ dueMs: 0, shard, epoch, lsn, consumer: undefined, dead: false });
     }
+    this.#armDeadlines();
+  }
+
+  /** Asks the manager's timer for the earliest pending deadline (cheap when one is already asked for). */
+  #armDeadlines(): void {
+    if (this.#stopped || this.#consumers.size === 0) return;
+    const due = this.#pending.nextDueMs();
+    if (due !== undefined) this.#deps.wakeups.wake(this, due);
   }
 
   #waitForRoom(signal: AbortSignal): Promise<void> {
@@ -428,16 +436,35 @@ export class Subscription {
 
   // ---------------------------------------------------------------- redelivery
 
-  #tick(): void {
+  /** Called by the manager's timer at (or after) a deadline this subscription asked for. */
+  runDue(nowMs: number): void {
     if (this.#stopped) return;
-    this.#benchStalled(Date.now());
-    if (this.#checking) return;
+    this.#benchStalled(nowMs);
+    this.#armStallChecks(nowMs);
+    if (this.#checking) {
+      this.#recheck = true;
+      return;
+    }
     this.#checking = true;
     this.#redeliverDue()
       .catch((err: unknown) => this.#log.error({ err }, 'redelivery check failed'))
       .finally(() => {
         this.#checking = false;
+        if (this.#recheck) {
+          this.#recheck = false;
+          this.#deps.wakeups.wake(this, Date.now());
+        }
+        this.#armDeadlines();
       });
+  }
+
+  /** Consumers still full but not stalled yet: look again when they would be. */
+  #armStallChecks(nowMs: number): void {
+    if (this.#consumers.size < 2) return;
+    for (const consumer of this.#consumers.values()) {
+      const blocked = consumer.blockedForMs(nowMs);
+      if (blocked > 0 && !this.#benched.has(consumer)) this.#deps.wakeups.wake(this, nowMs + Math.max(1, this.ackTimeoutMs - blocked));
+    }
   }
 
   async #redeliverDue(): Promise<void> {
@@ -470,7 +497,8 @@ export class Subscription {
     } catch (err) {
       if (this.#stopped || !this.#deps.store.hasLog(shard.shardId)) return;
       this.#log.error({ err, shardId: shard.shardId, lsn }, 'redelivery read failed; retrying');
-      this.#pending.push({ ...entry, dueMs: Date.now() + RETRY_DELAY_MS });
+      this.#pending.pushAnyOrder({ ...entry, dueMs: Date.now() + RETRY_DELAY_MS });
+      this.#armDeadlines();
       return;
     }
     if (this.#stopped || shard.epoch !== epoch) return;
