@@ -1,14 +1,15 @@
 /**
  * Subscriptions and StreamingFetch. Thin: validate, call the subscription
- * manager, shape the reply. StreamingFetch binds one consumer to the call:
- * the first message registers it, later messages carry acks, and batches go
- * out one per message through `send`, which waits for the transport to drain.
+ * manager, shape the reply. StreamingFetch binds one DurableConsumer (the
+ * API in-process consumers use) to the call: the first message registers it,
+ * later messages carry acks, and batches go out one per message through
+ * `send`, waiting for the transport to drain.
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { ServerContext } from '../context.js';
 import type { DeliveredBatch } from '../core/subscriptions/consumer.js';
+import { DurableConsumer } from '../core/subscriptions/durable-consumer.js';
 import type { SubscriptionMeta } from '../core/subscriptions/subscription.js';
-import type { HStreamError } from '../errors.js';
 import { receivedRecord, timestamp } from './convert.js';
 import type { ReceivedRecord, StreamingFetchRequest, Subscription } from './messages.js';
 import type { RouteTable } from './routes.js';
@@ -83,41 +84,42 @@ export function subscriptionRoutes(ctx: ServerContext): RouteTable {
     },
 
     StreamingFetch: async (call: FetchCall, signal: AbortSignal) => {
-      // Ends the call early (force delete) without waiting for the client.
-      const kick = new AbortController();
-      let kickedWith: HStreamError | undefined;
-      const stop = AbortSignal.any([signal, kick.signal]);
-      const next = messageReader(call, stop);
+      // Ends reading the client's messages when the consumer closes first (force delete).
+      const consumerGone = new AbortController();
+      const next = messageReader(call, AbortSignal.any([signal, consumerGone.signal]));
       const first = await next();
       if (!first) return;
       const metadata = call.metadata;
-      const { subscription: sub, consumer } = subscriptions.attach(first.subscriptionId, {
+      const consumer = DurableConsumer.open(subscriptions, first.subscriptionId, {
         name: first.consumerName,
         // HTTP/2 joins repeated headers with ", "; the first entry is the original client.
         uri: firstValue(metadata, 'x-forwarded-for')?.split(',')[0]!.trim() || call.getPeer(),
         userAgent: firstValue(metadata, 'proxy-agent') ?? firstValue(metadata, 'user-agent') ?? '',
-        signal: stop,
-        deliver: (batch) => {
-          const drained = send(call, { receivedRecords: toDeliveredRecord(batch) }, stop);
-          // write() returned false: hold further pushes until the transport drains
-          return call.writableNeedDrain ? drained : undefined;
-        },
-        kick: (err) => {
-          kickedWith = err;
-          kick.abort();
-        },
+        signal,
+        // one batch waits while the previous one is written: the transport's room is the back-pressure
+        buffer: 2,
       });
+      consumer.signal.addEventListener('abort', () => consumerGone.abort(), { once: true });
+      const sending = (async () => {
+        for await (const batch of consumer) {
+          const drained = send(call, { receivedRecords: toDeliveredRecord(batch.delivered) }, consumer.signal);
+          // write() returned false: take no more until the transport drains
+          if (call.writableNeedDrain) await drained;
+        }
+      })();
+      sending.catch(() => undefined); // awaited below; until then a rejection must not count as unhandled
       try {
         // Acks in the first message are ignored, as upstream does; later ones count for this consumer.
         for (;;) {
           const msg = await next();
           if (!msg) break;
-          if (msg.ackIds.length > 0) sub.ack(msg.ackIds);
+          if (msg.ackIds.length > 0) consumer.ackIds(msg.ackIds);
         }
       } finally {
-        sub.detach(consumer);
+        consumer.close();
       }
-      if (kickedWith) throw kickedWith;
+      // ends with the consumer; rethrows what ended it from the server side (force delete)
+      await sending;
     },
   };
 }

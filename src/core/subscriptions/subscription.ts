@@ -121,6 +121,8 @@ export class Subscription implements Wakeable {
   /** attached consumers whose transport stayed full for a whole ack timeout: they own no shards until it drains */
   readonly #benched = new Set<Consumer>();
   readonly #pending = new DeadlineQueue<PendingDelivery>();
+  /** the newest pending entry per batch ("shardId:lsn"), so a nack finds it without a scan */
+  readonly #latest = new Map<string, PendingDelivery>();
   readonly #roomWaiters = new Set<() => void>();
   #unacked = 0;
   #checking = false;
@@ -211,6 +213,7 @@ export class Subscription implements Wakeable {
     if (this.#consumers.size === 0) {
       this.#deps.wakeups.cancel(this);
       this.#pending.clear();
+      this.#latest.clear();
     }
     this.#log.debug({ consumer: consumer.name }, 'consumer detached');
     this.#wakeRoom();
@@ -275,6 +278,7 @@ export class Subscription implements Wakeable {
       if (shard.window.commit() !== undefined) this.#deps.onCommit(this, shard);
     }
     this.#pending.clear();
+    this.#latest.clear();
     for (const wake of [...this.#roomWaiters]) wake();
   }
 
@@ -402,10 +406,31 @@ export class Subscription implements Wakeable {
   #delivered(shard: ShardState, epoch: number, lsn: number, consumer: Consumer | undefined): void {
     if (this.#stopped || shard.epoch !== epoch) return;
     if (consumer) {
-      this.#pending.push({ dueMs: Date.now() + this.ackTimeoutMs, shard, epoch, lsn, consumer, dead: false });
+      const entry: PendingDelivery = { dueMs: Date.now() + this.ackTimeoutMs, shard, epoch, lsn, consumer, dead: false };
+      this.#pending.push(entry);
+      this.#latest.set(`${shard.shardId}:${lsn}`, entry);
     } else {
       this.#pending.pushUrgent({ dueMs: 0, shard, epoch, lsn, consumer: undefined, dead: false });
     }
+    this.#armDeadlines();
+  }
+
+  /**
+   * A consumer could not process a batch it was sent: its still-unacked
+   * records go to the shard's owner again after `retryAfterMs` (0: now),
+   * instead of after the ack timeout. Ignored when the consumer no longer
+   * holds that delivery (acked, or its shard moved since).
+   */
+  nack(consumer: Consumer, shardId: number, lsn: number, retryAfterMs: number): void {
+    if (this.#stopped) return;
+    const key = `${shardId}:${lsn}`;
+    const entry = this.#latest.get(key);
+    if (!entry || entry.dead || entry.consumer !== consumer || entry.epoch !== entry.shard.epoch) return;
+    entry.dead = true;
+    this.#latest.delete(key);
+    const retry: PendingDelivery = { dueMs: Date.now() + Math.max(0, retryAfterMs), shard: entry.shard, epoch: entry.epoch, lsn, consumer: undefined, dead: false };
+    if (retryAfterMs <= 0) this.#pending.pushUrgent(retry);
+    else this.#pending.pushAnyOrder(retry);
     this.#armDeadlines();
   }
 
@@ -477,7 +502,9 @@ export class Subscription implements Wakeable {
       let pendingBatches = 0;
       for (const shard of this.shards.values()) pendingBatches += shard.window.pendingBatches;
       if (this.#pending.size > pendingBatches + COMPACT_SLACK) {
-        this.#pending.compact((e) => !e.dead && e.epoch === e.shard.epoch && (e.shard.window.unackedIndexes(e.lsn)?.length ?? 0) > 0);
+        const live = (e: PendingDelivery) => !e.dead && e.epoch === e.shard.epoch && (e.shard.window.unackedIndexes(e.lsn)?.length ?? 0) > 0;
+        this.#pending.compact(live);
+        for (const [key, e] of this.#latest) if (!live(e)) this.#latest.delete(key);
       }
     }
   }
@@ -489,6 +516,8 @@ export class Subscription implements Wakeable {
    */
   async #redeliver(entry: PendingDelivery): Promise<void> {
     const { shard, epoch, lsn } = entry;
+    const key = `${shard.shardId}:${lsn}`;
+    if (this.#latest.get(key) === entry) this.#latest.delete(key);
     if (entry.dead || shard.epoch !== epoch || !shard.owner) return;
     if (!shard.window.unackedIndexes(lsn)?.length) return;
     let stored: StoredBatch | undefined;
