@@ -63,21 +63,27 @@ async function consumeUntil(consumer: DurableConsumer, onBatch: (b: ConsumedBatc
   if (!done()) throw new Error(`gave up waiting for ${what}`);
 }
 
+/** Reads and acks every batch until `count` records came; returns their payloads. */
+async function ackAll(consumer: DurableConsumer, count: number, what: string): Promise<string[]> {
+  const got: string[] = [];
+  await consumeUntil(
+    consumer,
+    (b) => {
+      got.push(...payloadsOf(b));
+      consumer.ack(b);
+    },
+    () => got.length >= count,
+    what,
+  );
+  return got;
+}
+
 describe('DurableConsumer', () => {
   it('delivers decoded batches; one ack per batch commits them', async () => {
     await manager.create({ subscriptionId: 'sub', streamName: 's', ackTimeoutSeconds: 60, maxUnackedRecords: 1000, offset: 'EARLIEST' });
     const written = await appendAll(3, 5);
     const consumer = DurableConsumer.open(manager, 'sub', { name: 'sink' });
-    const got: string[] = [];
-    await consumeUntil(
-      consumer,
-      (b) => {
-        got.push(...payloadsOf(b));
-        consumer.ack(b);
-      },
-      () => got.length === written.length,
-      'every record',
-    );
+    const got = await ackAll(consumer, written.length, 'every record');
     expect(got.sort()).toEqual([...written].sort());
     expect(manager.find('sub')!.unackedRecords).toBe(0);
     expect(manager.offsets('sub').map((o) => o.lsn)).toEqual(stream.shards.map((s) => store.tail(s.shardId)));
@@ -128,16 +134,7 @@ describe('DurableConsumer', () => {
     // paused: the first delivery to each shard's pump fills the buffer's place, nothing more is taken
     expect(manager.find('sub')!.unackedRecords).toBeLessThanOrEqual(2);
     consumer.resume();
-    const got: string[] = [];
-    await consumeUntil(
-      consumer,
-      (b) => {
-        got.push(...payloadsOf(b));
-        consumer.ack(b);
-      },
-      () => got.length === written.length,
-      'every record after resume',
-    );
+    const got = await ackAll(consumer, written.length, 'every record after resume');
     expect(got.sort()).toEqual([...written].sort());
     consumer.close();
   });
@@ -155,16 +152,7 @@ describe('DurableConsumer', () => {
     first.close();
     await new Promise((r) => setImmediate(r));
     const second = DurableConsumer.open(manager, 'sub', { name: 'second' });
-    const got: string[] = [];
-    await consumeUntil(
-      second,
-      (b) => {
-        got.push(...payloadsOf(b));
-        second.ack(b);
-      },
-      () => got.length + acked.length === written.length,
-      'the rest',
-    );
+    const got = await ackAll(second, written.length - acked.length, 'the rest');
     expect([...acked, ...got].sort()).toEqual([...written].sort());
     second.close();
   });
