@@ -11,6 +11,7 @@ import { LogStore } from '../storage/index.js';
 import { ConfigError, DEFAULTS, loadConfig, type Config } from './config.js';
 import type { ServerContext } from './context.js';
 import { IdAllocator } from './core/ids.js';
+import { Lifecycle } from './core/lifecycle.js';
 import { Metrics } from './core/metrics.js';
 import { Producer } from './core/producer.js';
 import { QueryManager } from './core/queries.js';
@@ -102,15 +103,48 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
   const stats = new StatsRegistry();
   const ids = await IdAllocator.load(store.meta);
   const streams = new StreamCatalog(store, ids, stats, log);
-  await streams.load();
   const readers = new ShardReaders(streams);
-  await readers.load();
   const subscriptions = new SubscriptionManager(streams, log);
-  streams.hasSubscriptions = (streamId) => subscriptions.hasSubscriptions(streamId);
-  await subscriptions.load();
   const producer = new Producer(streams, stats, { maxRecordSizeBytes: config.maxRecordSizeBytes });
   const queries = new QueryManager(streams, producer, log, config.maxQueryGroups);
-  await queries.load();
+  // Loaded in this order, closed in reverse: queries and subscriptions persist their positions
+  // (through the store, closed by the caller after them) before the catalogue stops.
+  const components = new Lifecycle(log)
+    .register({
+      name: 'streams',
+      load: () => streams.load(),
+      start: () => streams.startRetention(config.retentionCheckSeconds * 1000),
+      close: async () => streams.stopRetention(),
+    })
+    .register({ name: 'shard readers', load: () => readers.load() })
+    .register({ name: 'subscriptions', load: () => subscriptions.load(), close: () => subscriptions.close() })
+    .register({ name: 'queries', load: () => queries.load(), close: () => queries.close() });
+  try {
+    await components.load();
+    return await listen(config, log, store, credentials, { stats, streams, readers, subscriptions, producer, queries, components });
+  } catch (err) {
+    await components.close();
+    throw err;
+  }
+}
+
+interface Components {
+  stats: StatsRegistry;
+  streams: StreamCatalog;
+  readers: ShardReaders;
+  subscriptions: SubscriptionManager;
+  producer: Producer;
+  queries: QueryManager;
+  components: Lifecycle;
+}
+
+async function listen(
+  config: Config,
+  log: Logger,
+  store: LogStore,
+  credentials: grpc.ServerCredentials,
+  { stats, streams, readers, subscriptions, producer, queries, components }: Components,
+): Promise<RunningServer> {
   let clusterStartMs = await store.meta.get<number>('cluster/start');
   if (clusterStartMs === undefined) {
     clusterStartMs = Date.now();
@@ -157,7 +191,7 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
       throw err;
     }
   }
-  streams.startRetention(config.retentionCheckSeconds * 1000);
+  components.start();
   log.info(
     { host: config.host, port: boundPort, httpPort, tls: config.enableTls, dataDir: config.inMemory ? null : config.dataDir, fsync: config.fsync },
     'hstreamlite serving',
@@ -166,7 +200,6 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      streams.stopRetention();
       shutdown.abort();
       http?.closeAllConnections();
       http?.close();
@@ -182,8 +215,7 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
         });
       });
       // Query checkpoints and committed subscription offsets must reach the store before it closes.
-      await queries.close();
-      await subscriptions.close();
+      await components.close();
       await store.close();
       log.info('hstreamlite stopped');
       log.flush?.();

@@ -95,7 +95,17 @@ export class QueryManager {
     private readonly producer: Producer,
     private readonly log: Logger,
     private readonly maxGroups = DEFAULT_MAX_GROUPS,
-  ) {}
+  ) {
+    // Running queries read their sources through cursors, not retained logs: reported, not holding.
+    catalog.dependents.register({
+      kind: 'query',
+      holdsData: false,
+      dependentsOf: (stream) =>
+        [...this.running.values()]
+          .filter((q) => q.meta.sources.includes(stream.name) || (q.meta.kind === 'stream' && q.meta.resultName === stream.name))
+          .map((q) => q.meta.id),
+    });
+  }
 
   /** Loads every query and resumes those that were running. */
   async load(): Promise<void> {
@@ -148,11 +158,6 @@ export class QueryManager {
     const q = this.running.get(meta.id);
     if (q) return q.runtime.viewRows();
     throw failedPrecondition(ErrorCode.QueryNotRunning, 'QueryNotRunning', { extra: `the query of view ${name} is ${meta.status}` });
-  }
-
-  /** Whether a stream is the source or the sink of a query that is still running. */
-  usesStream(name: string): boolean {
-    return [...this.running.values()].some((q) => q.meta.sources.includes(name) || (q.meta.kind === 'stream' && q.meta.resultName === name));
   }
 
   async create(req: NewQuery): Promise<QueryMeta> {

@@ -17,6 +17,7 @@ import {
   unavailable,
 } from '../errors.js';
 import type { IdAllocator } from './ids.js';
+import { StreamDependents } from './stream-dependents.js';
 import { checkNewStream, retentionMs, type NewStream } from './stream-spec.js';
 import { rangeIndexForKey, splitKeySpace, type HashRange } from './shards.js';
 import type { StatsRegistry } from './stats.js';
@@ -56,14 +57,13 @@ export class StreamCatalog {
   private readonly unusableRetention = new Set<number>();
   /** each stream's key ranges as numbers, parsed on first use rather than on every keyed append */
   private readonly hashRanges = new WeakMap<StreamInfo, HashRange[]>();
-  /** set by the subscription layer: whether any subscription reads this stream */
-  hasSubscriptions: (streamId: number) => boolean = () => false;
-
   constructor(
     readonly store: LogStore,
     private readonly ids: IdAllocator,
     private readonly stats: StatsRegistry,
     private readonly log: Logger,
+    /** subscriptions, queries and connectors register what depends on a stream here */
+    readonly dependents = new StreamDependents(),
   ) {}
 
   async load(): Promise<void> {
@@ -144,7 +144,7 @@ export class StreamCatalog {
       if (options.ignoreNonExist) return false;
       throw streamNotFound(name);
     }
-    const subscribed = this.hasSubscriptions(stream.id);
+    const subscribed = this.dependents.holdsData(stream);
     if (subscribed && !options.force) {
       throw failedPrecondition(ErrorCode.StreamFoundSubscription, 'Stream still has subscription');
     }
@@ -166,14 +166,14 @@ export class StreamCatalog {
       this.busy.delete(name);
     }
     this.stats.forgetStream(name);
-    this.log.info({ stream: name, archived: subscribed }, 'stream deleted');
+    this.log.info({ stream: name, archived: subscribed, dependents: this.dependents.of(stream) }, 'stream deleted');
     return true;
   }
 
   /** Called when the last subscription on an archived stream goes away. */
   async releaseArchived(streamId: number): Promise<void> {
     const stream = this.byId.get(streamId);
-    if (stream?.archived && !this.hasSubscriptions(streamId)) await this.dropLogs(stream);
+    if (stream?.archived && !this.dependents.holdsData(stream)) await this.dropLogs(stream);
   }
 
   private async dropLogs(stream: StreamInfo): Promise<void> {

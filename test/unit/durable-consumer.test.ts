@@ -23,7 +23,6 @@ beforeEach(async () => {
   store = await LogStore.open({ location: undefined, sync: false, segment: { maxBytes: 1 << 20, maxAgeMs: 3_600_000 }, maxQueuedBytes: 1 << 24 });
   catalog = new StreamCatalog(store, await IdAllocator.load(store.meta), new StatsRegistry(), log);
   manager = new SubscriptionManager(catalog, log, 60_000);
-  catalog.hasSubscriptions = (id) => manager.hasSubscriptions(id);
   await manager.load();
   stream = await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 0, shardCount: 2 });
 });

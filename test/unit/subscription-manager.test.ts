@@ -27,7 +27,6 @@ afterEach(async () => {
 
 async function manager(checkpointIntervalMs = 60_000): Promise<SubscriptionManager> {
   const m = new SubscriptionManager(catalog, log, checkpointIntervalMs);
-  catalog.hasSubscriptions = (id) => m.hasSubscriptions(id);
   await m.load();
   return m;
 }

@@ -72,7 +72,18 @@ export class SubscriptionManager {
     private readonly catalog: StreamCatalog,
     private readonly log: Logger,
     private readonly checkpointIntervalMs = CHECKPOINT_INTERVAL_MS,
-  ) {}
+  ) {
+    catalog.dependents.register({
+      kind: 'subscription',
+      holdsData: true,
+      dependentsOf: (stream) => {
+        const names = [...this.#subs.values()].filter((s) => s.meta.streamId === stream.id).map((s) => s.id);
+        // one being created counts too: a delete must not drop the logs it is about to read
+        const creating = (this.#perStream.get(stream.id) ?? 0) - names.length;
+        return creating > 0 ? [...names, `(${creating} being created)`] : names;
+      },
+    });
+  }
 
   private get store() {
     return this.catalog.store;
@@ -99,7 +110,7 @@ export class SubscriptionManager {
     // A crash between deleting the last subscription of a force-deleted stream and dropping its logs leaves
     // an archived stream nobody reads. NOTE: reads the catalogue's own records (stream/<id>), which have no list API.
     for (const { value } of await this.store.meta.list<{ id: number; archived?: boolean }>('stream/')) {
-      if (value.archived && !this.hasSubscriptions(value.id)) await this.catalog.releaseArchived(value.id);
+      if (value.archived && !this.#holds(value.id)) await this.catalog.releaseArchived(value.id);
     }
     this.log.debug({ subscriptions: this.#subs.size }, 'subscriptions loaded');
   }
@@ -113,7 +124,7 @@ export class SubscriptionManager {
     });
   }
 
-  hasSubscriptions(streamId: number): boolean {
+  #holds(streamId: number): boolean {
     return (this.#perStream.get(streamId) ?? 0) > 0;
   }
 
