@@ -18,16 +18,11 @@
  * reason). The open segment's end is rebuilt from the log's last batch at
  * recovery.
  *
- * A failed write makes the store refuse every later write (LevelDB itself
- * does the same after a failed sync): the outcome of the failed batch is
- * unknown, and after a failed unsynced write LevelDB's log may end in a torn
- * record that later records would follow (recovery drops the rest of a block
- * after a bad record), so nothing more may be written to that database. The
- * store then reopens the database in the background (backoff 100 ms doubling
- * to 5 s, once there is room to: see reopenBlocker), rebuilds the logs' state
- * from it and accepts writes again. The LogStore object and its logs' state
- * objects stay the same, so readers, waiters and subscriptions carry on;
- * reads use the old database until the swap and wait for it during it.
+ * A failed write makes the store refuse writes until the database has been
+ * reopened (database.ts) and the logs' state rebuilt from it (recovery.ts).
+ * The LogStore object and its logs' state objects stay the same, so readers,
+ * waiters and subscriptions carry on. Reads are in batch-reader.ts, the
+ * in-memory state of a log and its waiters in log-state.ts.
  *
  * Acknowledged tails are also kept in a small file outside LevelDB (see
  * tail-marker.ts): when LevelDB recovers less than was acknowledged, the
@@ -35,21 +30,25 @@
  *
  * Must not import from src/ or sql/.
  */
-import { decodeEntry, encodeEntry, entryTimeMs, type BatchEntry } from './codec.js';
+import { findLsnByTime, readRange, type StoredBatch } from './batch-reader.js';
+import { encodeEntry, type BatchEntry } from './codec.js';
+import { Database, openDatabaseKv } from './database.js';
 import { StoreError } from './errors.js';
-import { dataKey, decodeDataKey, shardEndKey } from './keys.js';
-import { openKv, readAll, reopenBlocker, type Kv, type KvOp, type KvRange } from './kv.js';
+import { dataKey, shardEndKey } from './keys.js';
+import { readAll, type Kv, type KvOp, type KvRange } from './kv.js';
 import { openLayout } from './layout.js';
+import { emptyLog, LSN_BASE, logPath, wake, waitForGrowth, type LogMeta, type LogState } from './log-state.js';
 import { silentLogger, type StoreLogger } from './logger.js';
-import { listMeta, MetaStore, metaOpToKv, type MetaOp } from './meta-store.js';
-import { firstSegmentAtOrAfter, segmentFor, segmentPath, segmentPrefix, type Segment, type SegmentPolicy } from './segment.js';
+import { MetaStore, metaOpToKv, type MetaOp } from './meta-store.js';
+import { loadLogs } from './recovery.js';
+import { segmentFor, segmentPath, type Segment, type SegmentPolicy } from './segment.js';
 import { TailCache } from './tail-cache.js';
 import { TailMarker } from './tail-marker.js';
 import { WriteScratch } from './write-scratch.js';
 
-/** LSNs start above 2^32 like LogDevice's (epoch 1, esn 1): ids keep a constant decimal width for a long time. */
-export const LSN_BASE = 2 ** 32;
-export const FIRST_LSN = LSN_BASE + 1;
+export { FIRST_LSN, LSN_BASE } from './log-state.js';
+export type { StoredBatch } from './batch-reader.js';
+
 /** Holds a group of 32 in-flight 100 KiB appends; bigger groups frame the rest in fresh buffers. */
 const WRITE_SCRATCH_BYTES = 4 * 1024 * 1024;
 
@@ -71,34 +70,11 @@ export interface LogStoreOptions {
   tailCacheBytes?: number;
 }
 
-export interface StoredBatch extends BatchEntry {
-  shardId: number;
-  lsn: number;
-}
-
 export interface AppendResult {
   lsn: number;
   timeMs: number;
 }
 
-interface LogMeta {
-  shardId: number;
-  /** every LSN <= trimPoint has been removed */
-  trimPoint: number;
-}
-
-interface LogState {
-  meta: LogMeta;
-  /** last committed (readable) LSN; LSN_BASE when nothing was ever appended */
-  tail: number;
-  /** last LSN handed out by the writer; > tail only while a write is in flight */
-  assigned: number;
-  lastTimeMs: number;
-  segments: Segment[];
-  /** the last segment came from a restart: the next batch opens a new one */
-  openSegmentSealed: boolean;
-  waiters: Set<() => void>;
-}
 
 interface PendingAppend {
   shardId: number;
@@ -116,13 +92,8 @@ interface PendingWrite {
 
 type Pending = PendingAppend | PendingWrite;
 
-const logPath = (shardId: number) => `log/${shardId}`;
-const READ_HIGH_WATER_MARK_BYTES = 1024 * 1024;
 /** Deletes of a trim or a dropped log go through the writer in batches of this many keys. */
 const CLEAR_CHUNK_KEYS = 2000;
-const DEFAULT_REOPEN_BACKOFF_MS = { first: 100, max: 5000 };
-/** While the database cannot be reopened, say why at most this often. */
-const BLOCKED_LOG_INTERVAL_MS = 60_000;
 
 export class LogStore {
   readonly meta: MetaStore;
@@ -132,23 +103,14 @@ export class LogStore {
   private queuedBytes = 0;
   private writing = false;
   private idle: Array<() => void> = [];
-  private failure: StoreError | undefined;
-  private failedAt = 0;
-  private reopenTimer: NodeJS.Timeout | undefined;
-  private blockedLoggedAt = 0;
-  /** false while a reopen after a write failure has closed the database and not opened it again */
-  private kvOpen = true;
-  /** set while the database is being swapped: reads wait for it */
-  private gate: Promise<void> | undefined;
-  private activeReads = 0;
-  private readsDrained: (() => void) | undefined;
+  private readonly db: Database;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private readonly cache: TailCache | undefined;
   /** framing memory reused by every write group; on disk only (see write-scratch.ts) */
   private readonly scratch: WriteScratch | undefined;
 
   private constructor(
-    private kv: Kv,
+    kv: Kv,
     private readonly options: LogStoreOptions,
     private readonly marker: TailMarker | undefined,
   ) {
@@ -156,11 +118,12 @@ export class LogStore {
     // an in-memory store holds every batch in memory already
     if (options.location !== undefined && (options.tailCacheBytes ?? 0) > 0) this.cache = new TailCache(options.tailCacheBytes!);
     if (options.location !== undefined) this.scratch = new WriteScratch(WRITE_SCRATCH_BYTES);
+    this.db = new Database(kv, options, this.logger, { exclusive: (fn) => this.exclusive(fn), recover: (fresh) => this.recover(fresh) });
     this.meta = new MetaStore({ read: (fn) => this.withKv(fn), write: (ops) => this.write(ops) });
   }
 
   static async open(options: LogStoreOptions): Promise<LogStore> {
-    const kv = await openWrapped(options);
+    const kv = await openDatabaseKv(options);
     const { marker, tails } =
       options.location === undefined
         ? { marker: undefined, tails: new Map<number, number>() }
@@ -168,57 +131,13 @@ export class LogStore {
     const store = new LogStore(kv, options, marker);
     try {
       await openLayout(kv, store.logger);
-      store.adopt(await store.loadLogs(kv, tails), tails);
+      store.adopt(await loadLogs(kv, tails, store.logger), tails);
     } catch (err) {
       await marker?.close();
       await kv.close().catch(() => undefined);
       throw err;
     }
     return store;
-  }
-
-  /**
-   * Rebuilds each log's state from `kv`: its tail is the last key in its range, or what `vouched`
-   * (acknowledged tails: the tail marker at open, the in-memory tails at a reopen) says if that
-   * is more. Batches between are acknowledged data that LevelDB lost (a damaged write-ahead log
-   * record at its end leaves no hole to see): they read as missing, and their LSNs are not reused.
-   */
-  private async loadLogs(kv: Kv, vouched: ReadonlyMap<number, number>): Promise<Map<number, LogState>> {
-    const logs = new Map<number, LogState>();
-    for (const { value: meta } of await listMeta<LogMeta>(kv, 'log/')) {
-      const segments = (await listMeta<Segment>(kv, segmentPrefix(meta.shardId))).map((row) => row.value);
-      const [last] = await readAll(kv, {
-        gte: dataKey(meta.shardId, 0),
-        lt: shardEndKey(meta.shardId),
-        reverse: true,
-        limit: 1,
-      });
-      const lastLsn = last ? decodeDataKey(last[0]).lsn : LSN_BASE;
-      let tail = Math.max(lastLsn, meta.trimPoint, LSN_BASE);
-      const acknowledged = vouched.get(meta.shardId) ?? LSN_BASE;
-      if (acknowledged > tail) {
-        this.logger.error(
-          { shardId: meta.shardId, firstLost: tail + 1, lastLost: acknowledged, batches: acknowledged - tail },
-          `acknowledged batches ${tail + 1}..${acknowledged} of shard ${meta.shardId} are missing from the data directory ` +
-            `(LevelDB recovered its log only up to ${tail}): reads of them fail with data loss, new appends continue at ${acknowledged + 1}`,
-        );
-        tail = acknowledged;
-      }
-      const lastTimeMs = last ? entryTimeMs(last[1]) : 0;
-      const open = segments[segments.length - 1];
-      if (open && last && lastLsn >= open.firstLsn) {
-        // Its stored end is where it was opened (or sealed): the log's last batch is its real end.
-        // LSNs are dense, so the batch count is exact; its byte size is not, so it takes no more batches.
-        open.lastLsn = lastLsn;
-        open.lastTimeMs = lastTimeMs;
-        open.batches = lastLsn - open.firstLsn + 1;
-      }
-      logs.set(meta.shardId, { meta, tail, assigned: tail, lastTimeMs, segments, openSegmentSealed: open !== undefined, waiters: new Set() });
-      // A trim is recorded before its data is cleared; finish one a crash interrupted.
-      if (meta.trimPoint > LSN_BASE) await kv.clear({ gte: dataKey(meta.shardId, 0), lte: dataKey(meta.shardId, meta.trimPoint) });
-    }
-    await clearOrphanData(kv, logs);
-    return logs;
   }
 
   /**
@@ -255,7 +174,7 @@ export class LogStore {
 
   private assertWritable(): void {
     if (this.state !== 'open') throw new StoreError('STORE_CLOSED', 'the store is shutting down');
-    if (this.failure) throw this.failure;
+    if (this.db.failure) throw this.db.failure;
   }
 
   private log(shardId: number): LogState {
@@ -277,17 +196,7 @@ export class LogStore {
       ops.push({ type: 'put', path: logPath(shardId), value: { shardId, trimPoint: LSN_BASE } satisfies LogMeta });
     }
     await this.writeMeta(ops);
-    for (const shardId of shardIds) {
-      this.logs.set(shardId, {
-        meta: { shardId, trimPoint: LSN_BASE },
-        tail: LSN_BASE,
-        assigned: LSN_BASE,
-        lastTimeMs: 0,
-        segments: [],
-        openSegmentSealed: false,
-        waiters: new Set(),
-      });
-    }
+    for (const shardId of shardIds) this.logs.set(shardId, emptyLog(shardId));
   }
 
   /** Deletes logs and their data; `metaOps` are written in the same atomic batch as the log records. */
@@ -325,7 +234,7 @@ export class LogStore {
   /** Writes one atomic batch through the writer (in the same LevelDB batch as concurrent appends). */
   private write(ops: KvOp[]): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new StoreError('STORE_CLOSED', 'the store is closed'));
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.db.failure) return Promise.reject(this.db.failure);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ ops, resolve, reject });
       if (!this.writing) void this.drainQueue();
@@ -378,8 +287,8 @@ export class LogStore {
   }
 
   private async writeGroup(group: Pending[]): Promise<void> {
-    if (this.failure || this.state === 'closed') {
-      const err = this.failure ?? new StoreError('STORE_CLOSED', 'the store is closed');
+    if (this.db.failure || this.state === 'closed') {
+      const err = this.db.failure ?? new StoreError('STORE_CLOSED', 'the store is closed');
       for (const p of group) p.reject(err);
       return;
     }
@@ -420,11 +329,11 @@ export class LogStore {
     }
     if (accepted.length === 0 && writes.length === 0) return;
     try {
-      await this.kv.batch(ops, { sync: this.options.sync });
-    } catch (err) {
-      // LSNs handed out to this group's appends were not acknowledged: the reopened store may
-      // assign them again (if the batch did not reach the log), which no reader can notice.
-      const failure = this.fail(err);
+      await this.db.batch(ops, this.options.sync);
+    } catch (failure) {
+      // The store's write failure (database.ts reopens). LSNs handed out to this group's appends
+      // were not acknowledged: the reopened store may assign them again (if the batch did not
+      // reach the log), which no reader can notice.
       for (const { p } of accepted) p.reject(failure);
       for (const p of writes) p.reject(failure);
       return;
@@ -443,110 +352,26 @@ export class LogStore {
     }
   }
 
-  private fail(err: unknown): StoreError {
-    if (this.failure) return this.failure;
-    const message = `write to the data directory failed: ${(err as Error).message}`;
-    this.failure = new StoreError('STORE_IO', message, { cause: err });
-    this.failedAt = Date.now();
-    if (this.options.location === undefined) {
-      this.logger.error({ err }, 'a write to the in-memory store failed: it refuses writes from now on');
-    } else {
-      this.logger.warn({ err }, 'a write to the data directory failed: writes are refused until the database is reopened');
-      this.scheduleReopen(this.backoff().first);
-    }
-    return this.failure;
+  /** Runs a read against the current database (see database.ts). */
+  private withKv<T>(fn: (kv: Kv) => Promise<T>): Promise<T> {
+    return this.db.withKv(fn);
   }
 
-  private backoff(): { first: number; max: number } {
-    return this.options.reopenBackoffMs ?? DEFAULT_REOPEN_BACKOFF_MS;
-  }
-
-  private scheduleReopen(delayMs: number): void {
-    if (this.state !== 'open') return;
-    this.reopenTimer = setTimeout(() => {
-      this.reopenTimer = undefined;
-      void this.tryReopen(delayMs);
-    }, delayMs);
-    this.reopenTimer.unref();
-  }
-
-  private async tryReopen(delayMs: number): Promise<void> {
-    const location = this.options.location!;
-    const next = Math.min(delayMs * 2, this.backoff().max);
-    const blocked = await reopenBlocker(location);
-    if (this.state !== 'open') return;
-    if (blocked) {
-      if (Date.now() - this.blockedLoggedAt >= BLOCKED_LOG_INTERVAL_MS) {
-        this.blockedLoggedAt = Date.now();
-        this.logger.warn({ reason: blocked, location }, 'the data directory cannot be reopened yet: writes are still refused');
-      }
-      this.scheduleReopen(next);
-      return;
-    }
-    if (!(await this.exclusive(() => this.reopen()))) this.scheduleReopen(next);
-  }
-
-  /**
-   * Closes the failed database, opens it again and adopts what it holds. Returns false if that
-   * failed; the database then stays closed (reads fail too) until the next attempt.
-   */
-  private async reopen(): Promise<boolean> {
-    if (this.state !== 'open' || !this.failure) return true;
-    let release!: () => void;
-    this.gate = new Promise<void>((resolve) => (release = resolve));
-    try {
-      if (this.activeReads > 0) await new Promise<void>((resolve) => (this.readsDrained = resolve));
-      if (this.kvOpen) {
-        this.kvOpen = false;
-        await this.kv.close().catch(() => undefined);
-      }
-      const kv = await openWrapped(this.options);
-      // Everything acknowledged must be there: the in-memory tails vouch for it.
-      const vouched = new Map([...this.logs].map(([shardId, log]) => [shardId, log.tail]));
-      let recovered: Map<number, LogState>;
-      try {
-        recovered = await this.loadLogs(kv, vouched);
-      } catch (err) {
-        await kv.close().catch(() => undefined);
-        throw err;
-      }
-      this.kv = kv;
-      this.kvOpen = true;
+  /** State from a reopened database; runs while the writer is held. */
+  private async recover(kv: Kv): Promise<() => void> {
+    // Everything acknowledged must be there: the in-memory tails vouch for it.
+    const vouched = new Map([...this.logs].map(([shardId, log]) => [shardId, log.tail]));
+    const recovered = await loadLogs(kv, vouched, this.logger);
+    return () => {
       // what the reopened database holds is the truth now, checks included: nothing from before is served from memory
       this.cache?.clear();
       this.adopt(recovered, vouched);
-      this.logger.info({ failedForMs: Date.now() - this.failedAt }, 'the data directory was reopened after a write failure: writes are accepted again');
-      this.failure = undefined;
-      this.blockedLoggedAt = 0;
-      return true;
-    } catch (err) {
-      this.logger.warn({ err }, 'reopening the data directory failed: reads and writes are refused until it reopens');
-      return false;
-    } finally {
-      this.gate = undefined;
-      release();
-    }
-  }
-
-  /** Runs a read against the current database: waits while it is being swapped, fails if it is not open. */
-  private async withKv<T>(fn: (kv: Kv) => Promise<T>): Promise<T> {
-    while (this.gate) await this.gate;
-    if (this.state === 'closed') throw new StoreError('STORE_CLOSED', 'the store is closed');
-    if (!this.kvOpen) throw new StoreError('STORE_IO', 'the data directory is being reopened after a write failure');
-    this.activeReads++;
-    try {
-      return await fn(this.kv);
-    } finally {
-      if (--this.activeReads === 0 && this.readsDrained) {
-        this.readsDrained();
-        this.readsDrained = undefined;
-      }
-    }
+    };
   }
 
   /** The store's write failure while it lasts (until the database is reopened). */
   get writeFailure(): StoreError | undefined {
-    return this.failure;
+    return this.db.failure;
   }
 
   /** Last readable LSN of a shard (LSN_BASE if nothing was ever appended). */
@@ -570,84 +395,12 @@ export class LogStore {
     if (from > to || maxBatches <= 0) return [];
     const cached = this.cache?.read(shardId, from, to, maxBatches, maxBytes);
     if (cached && cached.length > 0) return cached;
-    return this.withKv(async (kv) => {
-      const it = kv.iterator({
-        gte: dataKey(shardId, from),
-        lte: dataKey(shardId, to),
-        limit: maxBatches,
-        highWaterMarkBytes: Math.min(maxBytes, READ_HIGH_WATER_MARK_BYTES),
-      });
-      const out: StoredBatch[] = [];
-      let bytes = 0;
-      // Every LSN from the trim point to the tail holds a batch (one writer assigns them in order and
-      // a crash only loses a suffix), so a hole means LevelDB lost data, e.g. a damaged WAL record
-      // that recovery skipped: say so instead of skipping it (test/reliability, storage faults).
-      // The tail itself may lie above LevelDB's last batch when the tail marker vouches for more.
-      let expected = from;
-      try {
-        while (out.length < maxBatches && bytes < maxBytes) {
-          const rows = await this.nextRows(it, maxBatches - out.length, shardId);
-          if (rows.length === 0) {
-            if (expected <= to) this.checkMissing(shardId, log, expected, to);
-            break;
-          }
-          for (const [key, value] of rows) {
-            const { lsn } = decodeDataKey(key);
-            if (lsn !== expected) this.checkMissing(shardId, log, expected, lsn - 1);
-            const entry = decodeEntry(value, `${shardId}-${lsn}`);
-            out.push({ shardId, lsn, ...entry });
-            bytes += value.length;
-            expected = lsn + 1;
-          }
-        }
-      } finally {
-        await it.close();
-      }
-      return out;
-    });
-  }
-
-  private async nextRows(it: ReturnType<Kv['iterator']>, size: number, shardId: number): Promise<Array<[Buffer, Buffer]>> {
-    try {
-      return await it.nextv(size);
-    } catch (err) {
-      const corrupt = (err as { code?: string }).code === 'LEVEL_CORRUPTION';
-      throw new StoreError(corrupt ? 'STORE_CORRUPTION' : 'STORE_IO', `cannot read shard ${shardId}: ${(err as Error).message}`, { cause: err });
-    }
-  }
-
-  /** Batches first..last are absent: fine if a trim removed them meanwhile, data loss otherwise. */
-  private checkMissing(shardId: number, log: LogState, first: number, last: number): void {
-    if (last <= log.meta.trimPoint) return;
-    throw new StoreError('STORE_CORRUPTION', `batches ${first}..${last} of shard ${shardId} are missing from the data directory`);
+    return this.withKv((kv) => readRange(kv, log, from, to, maxBatches, maxBytes));
   }
 
   /** First LSN whose store time is >= timeMs; tail + 1 if there is none yet. */
-  async findLsnByTime(shardId: number, timeMs: number): Promise<number> {
-    const log = this.log(shardId);
-    const segIndex = firstSegmentAtOrAfter(log.segments, timeMs);
-    if (segIndex < 0) return log.tail + 1;
-    const seg = log.segments[segIndex]!;
-    let lo = Math.max(seg.firstLsn, log.meta.trimPoint + 1);
-    let hi = Math.min(seg.lastLsn, log.tail);
-    let answer: number | undefined;
-    while (lo <= hi) {
-      const mid = lo + Math.floor((hi - lo) / 2);
-      const top = hi;
-      const [row] = await this.withKv((kv) => readAll(kv, { gte: dataKey(shardId, mid), lte: dataKey(shardId, top), limit: 1 }));
-      if (!row) {
-        hi = mid - 1;
-        continue;
-      }
-      const { lsn } = decodeDataKey(row[0]);
-      if (entryTimeMs(row[1]) >= timeMs) {
-        answer = lsn;
-        hi = mid - 1;
-      } else {
-        lo = lsn + 1;
-      }
-    }
-    return answer ?? Math.min(seg.lastLsn + 1, log.tail + 1);
+  findLsnByTime(shardId: number, timeMs: number): Promise<number> {
+    return findLsnByTime(this.log(shardId), timeMs, (fn) => this.withKv(fn));
   }
 
   /** Removes every batch with lsn <= uptoLsn (never past the tail). Returns the new trim point. */
@@ -700,73 +453,28 @@ export class LogStore {
   }
 
   /**
-   * Resolves when the shard has a readable batch after `afterLsn` (its tail
-   * moved past both `afterLsn` and the trim point), the log is deleted,
-   * `timeoutMs` passes or `signal` aborts. Returns true when data arrived.
-   *
-   * The trim point counts because batches at or below it cannot be read: a
-   * reader positioned below a trim point of a shard trimmed up to its tail
-   * used to get "data arrived" at once, read nothing, and ask again, a
-   * microtask loop that starved the event loop and hung the whole server
-   * (found by the reliability suite: TrimShard LATEST, then a tail-following
-   * ReadShardStream from EARLIEST).
+   * Resolves when the shard has a readable batch after `afterLsn`, the log is
+   * deleted, `timeoutMs` passes or `signal` aborts (see log-state.ts). Returns
+   * true when data arrived.
    */
   waitForAppend(shardId: number, afterLsn: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     const log = this.logs.get(shardId);
-    const readable = () => log !== undefined && log.tail > Math.max(afterLsn, log.meta.trimPoint);
-    if (!log || readable() || signal?.aborted) return Promise.resolve(readable());
-    return new Promise<boolean>((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', finish);
-        log.waiters.delete(finish);
-        resolve(readable() && this.logs.get(shardId) === log);
-      };
-      // Appends, deletes, reopens and close wake waiters: an endless wait needs no timer.
-      const timer = Number.isFinite(timeoutMs) ? setTimeout(finish, timeoutMs) : undefined;
-      signal?.addEventListener('abort', finish, { once: true });
-      log.waiters.add(finish);
-    });
+    if (!log) return Promise.resolve(false);
+    return waitForGrowth(log, afterLsn, timeoutMs, signal, () => this.logs.get(shardId) === log);
   }
 
   /** Waits until every queued write is written (and a reopen under way is done), then closes the database. */
   async close(): Promise<void> {
     if (this.state !== 'open') return;
     this.state = 'closing';
-    clearTimeout(this.reopenTimer);
+    this.db.stopReopening();
     while (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
     this.state = 'closed';
     for (const log of this.logs.values()) wake(log);
     await this.marker?.close();
-    if (this.kvOpen) {
-      this.kvOpen = false;
-      await this.kv.close();
-    }
+    await this.db.close();
   }
 }
 
-async function openWrapped(options: LogStoreOptions): Promise<Kv> {
-  const kv = await openKv(options.location);
-  try {
-    return options.wrapKv ? options.wrapKv(kv) : kv;
-  } catch (err) {
-    await kv.close().catch(() => undefined);
-    throw err;
-  }
-}
 
-/** Removes data of logs whose metadata is gone (a delete interrupted by a crash). */
-async function clearOrphanData(kv: Kv, logs: ReadonlyMap<number, LogState>): Promise<void> {
-  let from = dataKey(0, 0);
-  for (;;) {
-    const [first] = await readAll(kv, { gte: from, lt: Buffer.of(0x65), limit: 1 });
-    if (!first) return;
-    const { shardId } = decodeDataKey(first[0]);
-    if (!logs.has(shardId)) await kv.clear({ gte: dataKey(shardId, 0), lt: shardEndKey(shardId) });
-    from = dataKey(shardId + 1, 0);
-  }
-}
 
-function wake(log: LogState): void {
-  for (const waiter of [...log.waiters]) waiter();
-}

@@ -1,0 +1,78 @@
+/**
+ * What the store knows about one log in memory: its trim point, tail,
+ * segments, and who waits for it to grow. Shared by the writer, recovery,
+ * reads and waits.
+ */
+import type { Segment } from './segment.js';
+
+/** LSNs start above 2^32 like LogDevice's (epoch 1, esn 1): ids keep a constant decimal width for a long time. */
+export const LSN_BASE = 2 ** 32;
+export const FIRST_LSN = LSN_BASE + 1;
+
+export interface LogMeta {
+  shardId: number;
+  /** every LSN <= trimPoint has been removed */
+  trimPoint: number;
+}
+
+export interface LogState {
+  meta: LogMeta;
+  /** last committed (readable) LSN; LSN_BASE when nothing was ever appended */
+  tail: number;
+  /** last LSN handed out by the writer; > tail only while a write is in flight */
+  assigned: number;
+  lastTimeMs: number;
+  segments: Segment[];
+  /** the last segment came from a restart: the next batch opens a new one */
+  openSegmentSealed: boolean;
+  waiters: Set<() => void>;
+}
+
+export const logPath = (shardId: number) => `log/${shardId}`;
+
+export function emptyLog(shardId: number): LogState {
+  return {
+    meta: { shardId, trimPoint: LSN_BASE },
+    tail: LSN_BASE,
+    assigned: LSN_BASE,
+    lastTimeMs: 0,
+    segments: [],
+    openSegmentSealed: false,
+    waiters: new Set(),
+  };
+}
+
+/** Wakes everyone waiting on the log (it grew, was deleted, or the store closes). */
+export function wake(log: LogState): void {
+  for (const waiter of [...log.waiters]) waiter();
+}
+
+/**
+ * Resolves when the log has a readable batch after `afterLsn` (its tail
+ * moved past both `afterLsn` and the trim point), `timeoutMs` passes,
+ * `signal` aborts or a wake-up finds `current()` false (the log was deleted).
+ * Returns true when data arrived.
+ *
+ * The trim point counts because batches at or below it cannot be read: a
+ * reader positioned below a trim point of a shard trimmed up to its tail
+ * used to get "data arrived" at once, read nothing, and ask again, a
+ * microtask loop that starved the event loop and hung the whole server
+ * (found by the reliability suite: TrimShard LATEST, then a tail-following
+ * ReadShardStream from EARLIEST).
+ */
+export function waitForGrowth(log: LogState, afterLsn: number, timeoutMs: number, signal: AbortSignal | undefined, current: () => boolean): Promise<boolean> {
+  const readable = () => log.tail > Math.max(afterLsn, log.meta.trimPoint);
+  if (readable() || signal?.aborted) return Promise.resolve(readable());
+  return new Promise<boolean>((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', finish);
+      log.waiters.delete(finish);
+      resolve(readable() && current());
+    };
+    // Appends, deletes, reopens and close wake waiters: an endless wait needs no timer.
+    const timer = Number.isFinite(timeoutMs) ? setTimeout(finish, timeoutMs) : undefined;
+    signal?.addEventListener('abort', finish, { once: true });
+    log.waiters.add(finish);
+  });
+}
