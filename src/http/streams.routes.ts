@@ -4,9 +4,9 @@
  * for their JSON types; the core checks what the values mean.
  */
 import type { ServerContext } from '../context.js';
+import { validateName } from '../core/names.js';
 import type { StreamInfo } from '../core/streams.js';
 import { encodeStruct, MAX_STRUCT_DEPTH, nestsDeeperThan } from '../struct.js';
-import { validateName } from '../server/validate.js';
 import { HttpError } from './errors.js';
 import type { HttpHandler } from './handler.js';
 import type { Router } from './router.js';

@@ -4,7 +4,7 @@
  * dropped connection), and every stream stored afterwards is a valid one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nameProblem } from '../../src/server/validate.js';
+import { nameProblem } from '../../src/core/names.js';
 import { rng } from '../helpers/rng.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
