@@ -1,44 +1,86 @@
 /**
  * Per-stream append statistics: lifetime counters (GetStats) and per-second
  * buckets over the last few minutes for rates (PerStreamTimeSeriesStats).
- * Memory per stream is fixed: HISTORY_SECONDS buckets per metric.
+ *
+ * A stream keeps one bucket per second in which it was appended to, within
+ * the last HISTORY_SECONDS, in a ring that grows with use: a stream appended
+ * to once costs a few hundred bytes, one appended to every second at most
+ * HISTORY_SECONDS buckets (~24 KB). Fixed 600-slot arrays per metric cost
+ * ~38 KB for every stream ever appended to, 4 GB at 100k streams.
  */
 
 export const STREAM_METRICS = ['appends', 'append_in_records', 'append_in_requests', 'append_failed_requests'] as const;
 export type StreamMetric = (typeof STREAM_METRICS)[number];
 
 const HISTORY_SECONDS = 600;
+const METRICS = STREAM_METRICS.length;
+const INITIAL_BUCKETS = 4;
+const METRIC_INDEX: Record<StreamMetric, number> = { appends: 0, append_in_records: 1, append_in_requests: 2, append_failed_requests: 3 };
 
-class Series {
-  total = 0;
-  private readonly buckets = new Float64Array(HISTORY_SECONDS);
-  private readonly bucketSecond = new Float64Array(HISTORY_SECONDS);
+/** One stream's counters: totals, and (second, value per metric) buckets oldest first in a growable ring. */
+class StreamSeries {
+  readonly totals = new Float64Array(METRICS);
+  #seconds = new Float64Array(INITIAL_BUCKETS);
+  #values = new Float64Array(INITIAL_BUCKETS * METRICS);
+  /** ring position of the oldest bucket, and how many are in use */
+  #start = 0;
+  #count = 0;
 
-  add(value: number, nowMs: number): void {
-    this.total += value;
+  add(metric: number, value: number, nowMs: number): void {
+    this.totals[metric]! += value;
     const second = Math.floor(nowMs / 1000);
-    const i = second % HISTORY_SECONDS;
-    if (this.bucketSecond[i] !== second) {
-      this.bucketSecond[i] = second;
-      this.buckets[i] = 0;
+    const cap = this.#seconds.length;
+    if (this.#count > 0) {
+      const last = (this.#start + this.#count - 1) % cap;
+      // a clock step back lands in the newest bucket: rates stay approximately right
+      if (this.#seconds[last]! >= second) {
+        this.#values[last * METRICS + metric]! += value;
+        return;
+      }
     }
-    this.buckets[i]! += value;
+    // buckets older than the window are never read again
+    while (this.#count > 0 && this.#seconds[this.#start]! <= second - HISTORY_SECONDS) {
+      this.#start = (this.#start + 1) % cap;
+      this.#count--;
+    }
+    if (this.#count === cap) this.#grow();
+    const slot = (this.#start + this.#count) % this.#seconds.length;
+    this.#seconds[slot] = second;
+    this.#values.fill(0, slot * METRICS, slot * METRICS + METRICS);
+    this.#values[slot * METRICS + metric] = value;
+    this.#count++;
   }
 
   /** Mean rate per second over the last `intervalMs`. */
-  rate(intervalMs: number, nowMs: number): number {
+  rate(metric: number, intervalMs: number, nowMs: number): number {
     const seconds = Math.max(1, Math.min(HISTORY_SECONDS, Math.ceil(intervalMs / 1000)));
     const current = Math.floor(nowMs / 1000);
+    const cap = this.#seconds.length;
     let sum = 0;
-    for (let s = current - seconds + 1; s <= current; s++) {
-      const i = ((s % HISTORY_SECONDS) + HISTORY_SECONDS) % HISTORY_SECONDS;
-      if (this.bucketSecond[i] === s) sum += this.buckets[i]!;
+    for (let k = this.#count - 1; k >= 0; k--) {
+      const slot = (this.#start + k) % cap;
+      const second = this.#seconds[slot]!;
+      if (second <= current - seconds) break;
+      if (second <= current) sum += this.#values[slot * METRICS + metric]!;
     }
     return sum / seconds;
   }
-}
 
-type StreamSeries = Record<StreamMetric, Series>;
+  #grow(): void {
+    const cap = this.#seconds.length;
+    const next = Math.min(cap * 2, HISTORY_SECONDS + 1);
+    const seconds = new Float64Array(next);
+    const values = new Float64Array(next * METRICS);
+    for (let k = 0; k < this.#count; k++) {
+      const slot = (this.#start + k) % cap;
+      seconds[k] = this.#seconds[slot]!;
+      values.set(this.#values.subarray(slot * METRICS, slot * METRICS + METRICS), k * METRICS);
+    }
+    this.#seconds = seconds;
+    this.#values = values;
+    this.#start = 0;
+  }
+}
 
 export class StatsRegistry {
   private readonly streams = new Map<string, StreamSeries>();
@@ -46,12 +88,7 @@ export class StatsRegistry {
   private series(stream: string): StreamSeries {
     let s = this.streams.get(stream);
     if (!s) {
-      s = {
-        appends: new Series(),
-        append_in_records: new Series(),
-        append_in_requests: new Series(),
-        append_failed_requests: new Series(),
-      };
+      s = new StreamSeries();
       this.streams.set(stream, s);
     }
     return s;
@@ -59,13 +96,13 @@ export class StatsRegistry {
 
   recordAppend(stream: string, bytes: number, records: number, nowMs = Date.now()): void {
     const s = this.series(stream);
-    s.appends.add(bytes, nowMs);
-    s.append_in_records.add(records, nowMs);
-    s.append_in_requests.add(1, nowMs);
+    s.add(METRIC_INDEX.appends, bytes, nowMs);
+    s.add(METRIC_INDEX.append_in_records, records, nowMs);
+    s.add(METRIC_INDEX.append_in_requests, 1, nowMs);
   }
 
   recordAppendFailure(stream: string, nowMs = Date.now()): void {
-    this.series(stream).append_failed_requests.add(1, nowMs);
+    this.series(stream).add(METRIC_INDEX.append_failed_requests, 1, nowMs);
   }
 
   forgetStream(stream: string): void {
@@ -81,12 +118,12 @@ export class StatsRegistry {
   }
 
   total(stream: string, metric: StreamMetric): number {
-    return this.streams.get(stream)?.[metric].total ?? 0;
+    return this.streams.get(stream)?.totals[METRIC_INDEX[metric]] ?? 0;
   }
 
   rates(stream: string, metric: StreamMetric, intervalsMs: number[], nowMs = Date.now()): number[] | undefined {
     const s = this.streams.get(stream);
-    return s ? intervalsMs.map((ms) => s[metric].rate(ms, nowMs)) : undefined;
+    return s ? intervalsMs.map((ms) => s.rate(METRIC_INDEX[metric], ms, nowMs)) : undefined;
   }
 }
 
