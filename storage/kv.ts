@@ -20,6 +20,8 @@ export interface KvRange {
 
 export interface KvIterator {
   nextv(size: number): Promise<Array<[Buffer, Buffer]>>;
+  /** next entries are at or after `target` (at or before it when reverse) */
+  seek(target: Buffer): void;
   close(): Promise<void>;
 }
 

@@ -4,11 +4,14 @@
  */
 import { entryTimeMs } from './codec.js';
 import { dataKey, decodeDataKey, shardEndKey } from './keys.js';
-import { readAll, type Kv } from './kv.js';
+import type { Kv } from './kv.js';
 import { LSN_BASE, type LogMeta, type LogState } from './log-state.js';
 import type { StoreLogger } from './logger.js';
 import { listMeta } from './meta-store.js';
-import { segmentPrefix, type Segment } from './segment.js';
+import { SEGMENTS_PREFIX, type Segment } from './segment.js';
+
+/** First key after every data key. */
+const DATA_END = Buffer.of(0x65);
 
 /**
  * Rebuilds each log's state from `kv`: its tail is the last key in its range, or what `vouched`
@@ -18,14 +21,13 @@ import { segmentPrefix, type Segment } from './segment.js';
  */
 export async function loadLogs(kv: Kv, vouched: ReadonlyMap<number, number>, logger: StoreLogger): Promise<Map<number, LogState>> {
   const logs = new Map<number, LogState>();
+  // Two ordered scans and one jump per shard with data, however many logs there are: a seek and
+  // an iterator per shard made start-up grow with the number of streams (20k streams: 6.4 s).
+  const segmentsOf = await allSegments(kv);
+  const lastOf = await lastBatches(kv);
   for (const { value: meta } of await listMeta<LogMeta>(kv, 'log/')) {
-    const segments = (await listMeta<Segment>(kv, segmentPrefix(meta.shardId))).map((row) => row.value);
-    const [last] = await readAll(kv, {
-      gte: dataKey(meta.shardId, 0),
-      lt: shardEndKey(meta.shardId),
-      reverse: true,
-      limit: 1,
-    });
+    const segments = segmentsOf.get(meta.shardId) ?? [];
+    const last = lastOf.get(meta.shardId);
     const lastLsn = last ? decodeDataKey(last[0]).lsn : LSN_BASE;
     let tail = Math.max(lastLsn, meta.trimPoint, LSN_BASE);
     const acknowledged = vouched.get(meta.shardId) ?? LSN_BASE;
@@ -48,20 +50,47 @@ export async function loadLogs(kv: Kv, vouched: ReadonlyMap<number, number>, log
     }
     logs.set(meta.shardId, { meta, tail, assigned: tail, lastTimeMs, segments, openSegmentSealed: open !== undefined, waiters: new Set() });
     // A trim is recorded before its data is cleared; finish one a crash interrupted.
-    if (meta.trimPoint > LSN_BASE) await kv.clear({ gte: dataKey(meta.shardId, 0), lte: dataKey(meta.shardId, meta.trimPoint) });
+    if (meta.trimPoint > LSN_BASE && last) await kv.clear({ gte: dataKey(meta.shardId, 0), lte: dataKey(meta.shardId, meta.trimPoint) });
   }
-  await clearOrphanData(kv, logs);
+  // Data of logs whose metadata is gone: a delete interrupted by a crash.
+  for (const shardId of lastOf.keys()) {
+    if (!logs.has(shardId)) await kv.clear({ gte: dataKey(shardId, 0), lt: shardEndKey(shardId) });
+  }
   return logs;
 }
 
-/** Removes data of logs whose metadata is gone (a delete interrupted by a crash). */
-async function clearOrphanData(kv: Kv, logs: ReadonlyMap<number, LogState>): Promise<void> {
-  let from = dataKey(0, 0);
-  for (;;) {
-    const [first] = await readAll(kv, { gte: from, lt: Buffer.of(0x65), limit: 1 });
-    if (!first) return;
-    const { shardId } = decodeDataKey(first[0]);
-    if (!logs.has(shardId)) await kv.clear({ gte: dataKey(shardId, 0), lt: shardEndKey(shardId) });
-    from = dataKey(shardId + 1, 0);
+/** Every log's segments, oldest first, from one scan of the segment metadata. */
+async function allSegments(kv: Kv): Promise<Map<number, Segment[]>> {
+  const out = new Map<number, Segment[]>();
+  for (const { path, value } of await listMeta<Segment>(kv, SEGMENTS_PREFIX)) {
+    const shardId = Number(path.slice(SEGMENTS_PREFIX.length, path.indexOf('/', SEGMENTS_PREFIX.length)));
+    let list = out.get(shardId);
+    if (!list) out.set(shardId, (list = []));
+    // paths of one shard sort by their zero-padded first LSN
+    list.push(value);
   }
+  return out;
+}
+
+/**
+ * The last stored batch of every shard that has data: one reverse iterator over
+ * the data keys that, after each shard's last key, jumps below that shard's first.
+ */
+async function lastBatches(kv: Kv): Promise<Map<number, [Buffer, Buffer]>> {
+  const out = new Map<number, [Buffer, Buffer]>();
+  const it = kv.iterator({ gte: dataKey(0, 0), lt: DATA_END, reverse: true });
+  try {
+    for (;;) {
+      const [row] = await it.nextv(1);
+      if (!row) break;
+      const { shardId } = decodeDataKey(row[0]);
+      out.set(shardId, row);
+      if (shardId === 0) break;
+      // no batch has LSN 0: what comes next is the last key of a lower shard
+      it.seek(dataKey(shardId, 0));
+    }
+  } finally {
+    await it.close();
+  }
+  return out;
 }

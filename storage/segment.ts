@@ -20,12 +20,11 @@ export interface SegmentPolicy {
   maxAgeMs: number;
 }
 
-export function segmentPath(shardId: number, firstLsn: number): string {
-  return `seg/${shardId}/${String(firstLsn).padStart(16, '0')}`;
-}
+/** Metadata path prefix of every segment of every log. */
+export const SEGMENTS_PREFIX = 'seg/';
 
-export function segmentPrefix(shardId: number): string {
-  return `seg/${shardId}/`;
+export function segmentPath(shardId: number, firstLsn: number): string {
+  return `${SEGMENTS_PREFIX}${shardId}/${String(firstLsn).padStart(16, '0')}`;
 }
 
 /**

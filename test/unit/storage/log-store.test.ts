@@ -2,6 +2,8 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIRST_LSN, LogStore, LSN_BASE, StoreError } from '../../../storage/index.js';
+import { dataKey, shardEndKey } from '../../../storage/keys.js';
+import { openKv, readAll } from '../../../storage/kv.js';
 import { tempDir } from '../../helpers/server.js';
 
 const dirs: string[] = [];
@@ -159,5 +161,46 @@ describe('LogStore on disk across reopen', () => {
     const store = await LogStore.open(opts);
     await expect(LogStore.open(opts)).rejects.toMatchObject({ code: 'STORE_LOCKED' });
     await store.close();
+  });
+});
+
+describe('LogStore recovery with many logs', () => {
+  it('recovers every log from one scan: tails, empty logs, an interrupted trim, and data of a log whose metadata is gone', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const open = () => LogStore.open({ location: dir, sync: false, segment: { maxBytes: 1 << 20, maxAgeMs: 3_600_000 }, maxQueuedBytes: 1 << 20 });
+    let store = await open();
+    const ids = Array.from({ length: 60 }, (_, i) => i * 7 + 1);
+    await store.createLogs(ids, []);
+    // log i holds i % 5 batches: some are empty
+    for (const [i, id] of ids.entries()) for (let b = 0; b < i % 5; b++) await store.append(id, entry(`${id}-${b}`));
+    const tails = new Map(ids.map((id) => [id, store.tail(id)]));
+    // a crash after a trim's metadata was written but before its data was cleared
+    const trimmed = ids[4]!;
+    await store.meta.put(`log/${trimmed}`, { shardId: trimmed, trimPoint: FIRST_LSN + 1 });
+    // a crash after a delete's metadata was written but before its data was cleared
+    const orphan = ids[9]!;
+    await store.meta.write([{ type: 'del', path: `log/${orphan}` }]);
+    await store.close();
+
+    store = await open();
+    for (const id of ids) {
+      if (id === orphan) {
+        expect(store.hasLog(id)).toBe(false);
+        continue;
+      }
+      expect(store.tail(id), `tail of ${id}`).toBe(tails.get(id));
+    }
+    expect(store.head(trimmed)).toBe(FIRST_LSN + 2);
+    expect((await store.read(trimmed, 0, Infinity, 100, 1 << 20)).map((b) => b.payload.toString())).toEqual([`${trimmed}-2`, `${trimmed}-3`]);
+    expect((await store.append(ids[3]!, entry('next'))).lsn).toBe(tails.get(ids[3]!)! + 1);
+    await store.close();
+    // in the database itself: no batch of the orphan left, the others' batches all there
+    const kv = await openKv(dir);
+    const keysOf = async (id: number) => (await readAll(kv, { gte: dataKey(id, 0), lt: shardEndKey(id), values: false })).length;
+    expect(await keysOf(orphan)).toBe(0);
+    expect(await keysOf(trimmed)).toBe(2);
+    expect(await keysOf(ids[8]!)).toBe(3);
+    await kv.close();
   });
 });
