@@ -31,7 +31,7 @@ import type {
 } from './ast.js';
 import { SqlError, type SourcePos } from './errors.js';
 import { SCALAR_FUNCTIONS } from './functions/scalar.js';
-import { tokenize, type Token } from './lexer.js';
+import { Lexer, type Token } from './lexer.js';
 import { encodeValue, parseDate, parseTime, parseTimestamp, SqlDate, SqlInterval, SqlTime, SqlTimestamp, type Row, type Value } from './values.js';
 
 export interface StreamOptions {
@@ -107,16 +107,20 @@ function describe(t: Token): string {
 export class Parser {
   private i = 0;
   private nesting = 0;
-  private readonly tokens: Token[];
+  /** tokens read so far; the lexer runs only as far as the parser looks */
+  private readonly tokens: Token[] = [];
+  private readonly lexer: Lexer;
 
   constructor(private readonly text: string) {
-    this.tokens = tokenize(text);
+    this.lexer = new Lexer(text);
   }
 
   // --- token helpers -------------------------------------------------------------------------
 
   private peek(ahead = 0): Token {
-    return this.tokens[Math.min(this.i + ahead, this.tokens.length - 1)]!;
+    const want = this.i + ahead;
+    while (this.tokens.length <= want && this.tokens[this.tokens.length - 1]?.kind !== 'eof') this.tokens.push(this.lexer.next());
+    return this.tokens[Math.min(want, this.tokens.length - 1)]!;
   }
   private next(): Token {
     const t = this.peek();
