@@ -136,13 +136,16 @@ export class DurableConsumer implements AsyncIterable<ConsumedBatch> {
   }
 
   #deliver(batch: DeliveredBatch): Promise<void> | undefined {
-    const indexes = batch.indexes ?? Array.from({ length: batch.batchSize }, (_, i) => i);
+    // Indexes and records are built on first use: the gRPC edge forwards the batch and needs neither.
+    let indexes = batch.indexes;
     let records: HStreamRecord[] | undefined;
     this.#queue.push({
       shardId: batch.shardId,
       lsn: batch.lsn,
       timeMs: batch.timeMs,
-      indexes,
+      get indexes() {
+        return (indexes ??= Array.from({ length: batch.batchSize }, (_, i) => i));
+      },
       records: () => (records ??= decodeRecords(batch.compression, batch.payload)),
       delivered: batch,
     });

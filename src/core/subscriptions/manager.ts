@@ -66,7 +66,7 @@ export class SubscriptionManager {
   #writes: Promise<unknown> = Promise.resolve();
   #closed = false;
   /** one timer for every subscription's deadlines */
-  readonly #wakeups = new Wakeups();
+  readonly #wakeups = new Wakeups((err) => this.log.error({ err }, 'a subscription deadline check failed'));
 
   constructor(
     private readonly catalog: StreamCatalog,

@@ -25,6 +25,8 @@ export class Wakeups {
   #timerDueMs = Number.POSITIVE_INFINITY;
   #closed = false;
 
+  constructor(private readonly onError: (err: unknown) => void) {}
+
   /** Wakes `target` at `dueMs` (epoch ms) or soon after, unless it already waits for an earlier time. */
   wake(target: Wakeable, dueMs: number): void {
     if (this.#closed) return;
@@ -80,7 +82,14 @@ export class Wakeups {
       this.#asked.delete(entry.target);
       due.push(entry.target);
     }
-    for (const target of due) target.runDue(now);
+    for (const target of due) {
+      try {
+        target.runDue(now);
+      } catch (err) {
+        // one target's failure must not cost the others their deadlines
+        this.onError(err);
+      }
+    }
     this.#arm();
   }
 
