@@ -102,7 +102,8 @@ export function unary<Req, Res>(rpc: string, env: CallEnv, fn: UnaryFn<Req, Res>
 
 /** Writes one message, waiting for the transport to drain so a slow reader holds the server back. */
 export function send<T>(call: grpc.ServerWritableStream<unknown, T> | grpc.ServerDuplexStream<unknown, T>, message: T, signal: AbortSignal): Promise<void> {
-  if (call.write(message)) return Promise.resolve();
+  // an abort listener added after the abort never fires: the wait would last until a drain that may never come
+  if (call.write(message) || signal.aborted) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const done = () => {
       call.off('drain', done);

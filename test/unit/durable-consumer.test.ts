@@ -138,6 +138,19 @@ describe('DurableConsumer', () => {
     consumer.close();
   });
 
+  it('once closed, yields nothing more, not even batches already buffered', async () => {
+    await manager.create({ subscriptionId: 'sub', streamName: 's', ackTimeoutSeconds: 60, maxUnackedRecords: 1000, offset: 'EARLIEST' });
+    const consumer = DurableConsumer.open(manager, 'sub', { name: 'sink', buffer: 8 });
+    await appendAll(2, 1);
+    const deadline = Date.now() + 10_000;
+    while (manager.find('sub')!.unackedRecords < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(manager.find('sub')!.unackedRecords).toBe(4);
+    consumer.close();
+    const after: ConsumedBatch[] = [];
+    for await (const b of consumer) after.push(b);
+    expect(after).toEqual([]);
+  });
+
   it('close hands what it did not ack to the next consumer', async () => {
     await manager.create({ subscriptionId: 'sub', streamName: 's', ackTimeoutSeconds: 60, maxUnackedRecords: 1000, offset: 'EARLIEST' });
     const written = await appendAll(2, 3);

@@ -120,15 +120,16 @@ export class DurableConsumer implements AsyncIterable<ConsumedBatch> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<ConsumedBatch> {
     for (;;) {
+      // Closed means gone: what is still buffered is unacked and goes to the other consumers.
+      if (this.closed) {
+        if (this.#error) throw this.#error;
+        return;
+      }
       const next = this.#queue.shift();
       if (next) {
         this.#releaseRoom();
         yield next;
         continue;
-      }
-      if (this.closed) {
-        if (this.#error) throw this.#error;
-        return;
       }
       await new Promise<void>((resolve) => (this.#wakeReader = resolve));
       this.#wakeReader = undefined;
