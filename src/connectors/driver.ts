@@ -1,0 +1,87 @@
+/**
+ * What one connector type is: a sink driver. A new target is one file that
+ * exports a `SinkDriver` and one line in registry.ts; the runtime
+ * (connector.ts) does reading, batching, retries, offsets and status for
+ * every type the same way.
+ */
+import type { Logger } from 'pino';
+import type { HStreamRecord } from '../records.js';
+
+/** A JSON Schema (draft 2020-12) object, as GetConnectorSpec returns it. */
+export type JsonSchema = Record<string, unknown>;
+
+/** A connector's config after schema validation: the user's JSON object. */
+export type ConnectorConfig = Record<string, unknown>;
+
+/** Why a config is refused (upstream's check result types). */
+export type CheckKind = 'CONFIG' | 'CONNECTION' | 'KEYS';
+
+/** A refused config: the create call answers ConnectorCheckFailed (604) with these. */
+export class CheckFailure extends Error {
+  constructor(
+    readonly kind: CheckKind,
+    message: string,
+    /** what was expected, for a person: "port: must be an integer", "table t1 has no primary key" */
+    readonly detail: string,
+  ) {
+    super(message);
+    this.name = 'CheckFailure';
+  }
+}
+
+/** A record the target could not take (not JSON, unknown column, wrong type): skipped or fatal by config, never retried. */
+export class UnmappableRecord extends Error {
+  constructor(message: string, readonly recordId: string) {
+    super(message);
+    this.name = 'UnmappableRecord';
+  }
+}
+
+/** One record handed to a sink, with where it came from. */
+export interface SinkRecord {
+  /** "shardId-batchId-index", as clients print record ids */
+  readonly id: string;
+  readonly shardId: number;
+  readonly record: HStreamRecord;
+}
+
+/**
+ * A batch of records of one source shard, as stored. Drivers that forward
+ * batches undecoded (the hstream mirror) read `raw`; others read `records`.
+ */
+export interface SinkBatch {
+  readonly shardId: number;
+  readonly records: readonly SinkRecord[];
+  readonly raw: { readonly compression: number; readonly payload: Buffer; readonly batchSize: number; readonly timeMs: number };
+}
+
+export interface SinkWriter {
+  /**
+   * Writes the batches, in order, and resolves only when the target has
+   * them durably: the runtime acknowledges (commits the offset) after that.
+   * Throws `UnmappableRecord` for a record the target cannot take, anything
+   * else for a target failure (retried with backoff).
+   */
+  write(batches: readonly SinkBatch[]): Promise<void>;
+  /** Releases connections; must not throw. */
+  close(): Promise<void>;
+}
+
+export interface SinkContext {
+  readonly log: Logger;
+  /** aborted when the connector stops: a driver waiting on its target gives up */
+  readonly signal: AbortSignal;
+}
+
+export interface SinkDriver {
+  /** upstream's target name: "postgresql", "mysql", … */
+  readonly target: string;
+  /** the type's own keys; the runtime merges its common keys (stream, task.*) in */
+  readonly spec: JsonSchema;
+  /** config keys whose values never leave the server (masked in replies, logs, metrics) */
+  readonly secretKeys: readonly string[];
+  /** Checks the target (connect, table, keys) before a connector is created; throws CheckFailure. */
+  check(config: ConnectorConfig, ctx: SinkContext): Promise<void>;
+  /** Opens a writer for a running connector; a failure here is a target failure (retried). */
+  open(config: ConnectorConfig, ctx: SinkContext): Promise<SinkWriter>;
+}
