@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { LogStore } from '../storage/index.js';
 import type { Config } from './config.js';
+import type { ConnectorManager } from './connectors/manager.js';
 import type { Metrics } from './core/metrics.js';
 import type { Producer } from './core/producer.js';
 import type { QueryManager } from './core/queries.js';
@@ -23,6 +24,7 @@ export interface ServerContext {
   stats: StatsRegistry;
   metrics: Metrics;
   queries: QueryManager;
+  connectors: ConnectorManager;
   /** when this data directory first served; DescribeCluster reports uptime from it */
   clusterStartMs: number;
   /** aborted when the server starts shutting down: long-running calls end */

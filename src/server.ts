@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { LogStore } from '../storage/index.js';
+import { ConnectorManager } from './connectors/manager.js';
 import { ConfigError, DEFAULTS, loadConfig, type Config } from './config.js';
 import type { ServerContext } from './context.js';
 import { IdAllocator } from './core/ids.js';
@@ -169,6 +170,7 @@ async function listen(
     readers,
     subscriptions,
     queries,
+    connectors: new ConnectorManager(),
     stats,
     clusterStartMs,
     self: () => ({
