@@ -108,6 +108,9 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
   const subscriptions = new SubscriptionManager(streams, log);
   const producer = new Producer(streams, stats, { maxRecordSizeBytes: config.maxRecordSizeBytes });
   const queries = new QueryManager(streams, producer, log, config.maxQueryGroups);
+  // The node's address is known once the port is bound; replies read it then.
+  let node = '';
+  const connectors = new ConnectorManager({ meta: store.meta, streams, subscriptions, log, node: () => node });
   // Loaded in this order, closed in reverse: queries and subscriptions persist their positions
   // (through the store, closed by the caller after them) before the catalogue stops.
   const components = new Lifecycle(log)
@@ -119,10 +122,11 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
     })
     .register({ name: 'shard readers', load: () => readers.load() })
     .register({ name: 'subscriptions', load: () => subscriptions.load(), close: () => subscriptions.close() })
-    .register({ name: 'queries', load: () => queries.load(), close: () => queries.close() });
+    .register({ name: 'queries', load: () => queries.load(), close: () => queries.close() })
+    .register({ name: 'connectors', load: () => connectors.load(), start: () => connectors.start(), close: () => connectors.close() });
   try {
     await components.load();
-    return await listen(config, log, store, credentials, { stats, streams, readers, subscriptions, producer, queries, components });
+    return await listen(config, log, store, credentials, { stats, streams, readers, subscriptions, producer, queries, connectors, components, setNode: (n) => (node = n) });
   } catch (err) {
     await components.close();
     throw err;
@@ -136,7 +140,9 @@ interface Components {
   subscriptions: SubscriptionManager;
   producer: Producer;
   queries: QueryManager;
+  connectors: ConnectorManager;
   components: Lifecycle;
+  setNode(hostPort: string): void;
 }
 
 async function listen(
@@ -144,7 +150,7 @@ async function listen(
   log: Logger,
   store: LogStore,
   credentials: grpc.ServerCredentials,
-  { stats, streams, readers, subscriptions, producer, queries, components }: Components,
+  { stats, streams, readers, subscriptions, producer, queries, connectors, components, setNode }: Components,
 ): Promise<RunningServer> {
   let clusterStartMs = await store.meta.get<number>('cluster/start');
   if (clusterStartMs === undefined) {
@@ -170,7 +176,7 @@ async function listen(
     readers,
     subscriptions,
     queries,
-    connectors: new ConnectorManager(),
+    connectors,
     stats,
     clusterStartMs,
     self: () => ({
@@ -183,6 +189,7 @@ async function listen(
   server.addService(tolerantDecoders(withServerHotCodecs(hstreamApiDefinition())), implementation(ctx, buildRoutes(ctx)));
   const hostPart = config.host.includes(':') ? `[${config.host}]` : config.host;
   boundPort = await bind(server, `${hostPart}:${config.port}`, credentials);
+  setNode(`${advertisedHost}:${config.advertisedPort || boundPort}`);
   let http: Server | undefined;
   let httpPort: number | undefined;
   if (config.httpPort >= 0) {

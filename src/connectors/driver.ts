@@ -52,7 +52,8 @@ export interface SinkRecord {
 export interface SinkBatch {
   readonly shardId: number;
   readonly records: readonly SinkRecord[];
-  readonly raw: { readonly compression: number; readonly payload: Buffer; readonly batchSize: number; readonly timeMs: number };
+  /** the batch as stored; undefined when records were taken out of it (a skipped record): write `records` then */
+  readonly raw: { readonly compression: number; readonly payload: Buffer; readonly batchSize: number; readonly timeMs: number } | undefined;
 }
 
 export interface SinkWriter {
@@ -67,8 +68,18 @@ export interface SinkWriter {
   close(): Promise<void>;
 }
 
+/** The stream a sink reads, for targets that mirror its layout. */
+export interface SourceStream {
+  readonly name: string;
+  readonly shards: ReadonlyArray<{ readonly shardId: number; readonly startHashRangeKey: string; readonly endHashRangeKey: string }>;
+  readonly replicationFactor: number;
+  readonly backlogDuration: number;
+}
+
 export interface SinkContext {
   readonly log: Logger;
+  /** the stream read, when it still exists */
+  readonly source?: SourceStream;
   /** aborted when the connector stops: a driver waiting on its target gives up */
   readonly signal: AbortSignal;
 }

@@ -7,6 +7,7 @@ import type { ServerContext } from '../context.js';
 import { unimplemented } from '../errors.js';
 import { hstreamApiDefinition } from '../proto.js';
 import { clusterRoutes } from './cluster.handlers.js';
+import { connectorRoutes } from './connector.handlers.js';
 import { queryRoutes } from './query.handlers.js';
 import { readerRoutes } from './shard-reader.handlers.js';
 import { statsRoutes } from './stats.handlers.js';
@@ -26,6 +27,7 @@ export function buildRoutes(ctx: ServerContext): RouteTable {
     ...subscriptionRoutes(ctx),
     ...statsRoutes(ctx),
     ...queryRoutes(ctx, ctx.queries),
+    ...connectorRoutes(ctx),
   };
 }
 

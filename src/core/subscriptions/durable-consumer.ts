@@ -103,6 +103,18 @@ export class DurableConsumer implements AsyncIterable<ConsumedBatch> {
     this.#subscription.nack(this.#consumer, batch.shardId, batch.lsn, retryAfterMs);
   }
 
+  /**
+   * Batches already delivered and waiting, up to `max`, without waiting for
+   * more: a sink takes what the iterator gave plus these, and writes them in
+   * one call to its target.
+   */
+  takeBuffered(max: number): ConsumedBatch[] {
+    if (this.closed || max <= 0) return [];
+    const taken = this.#queue.splice(0, max);
+    this.#releaseRoom();
+    return taken;
+  }
+
   /** Stops taking deliveries (what is buffered can still be read); held too long, the shards go to other consumers. */
   pause(): void {
     this.#paused = true;

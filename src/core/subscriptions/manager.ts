@@ -212,10 +212,15 @@ export class SubscriptionManager {
     return this.#subs.has(id);
   }
 
-  /** Subscriptions whose id starts with `prefix`, by id. */
+  /**
+   * Subscriptions whose id starts with `prefix`, by id. Ids starting with
+   * "__" belong to the server (a connector's) and are listed only when the
+   * prefix asks for them: users cannot create such ids.
+   */
   list(prefix = ''): SubscriptionView[] {
+    const internal = prefix.startsWith('__');
     return [...this.#subs.values()]
-      .filter((s) => s.id.startsWith(prefix))
+      .filter((s) => s.id.startsWith(prefix) && (internal || !s.id.startsWith('__')))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map((s) => ({ meta: s.meta, streamName: this.displayStreamName(s) }));
   }

@@ -1,0 +1,16 @@
+/** The sink types this server runs, by upstream's target name. A new type is one file and one line here. */
+import { blackholeSink } from './blackhole.js';
+import type { SinkDriver } from './driver.js';
+import { hstreamSink } from './hstream.js';
+
+const SINKS: readonly SinkDriver[] = [blackholeSink, hstreamSink];
+
+const byTarget = new Map(SINKS.map((d) => [d.target, d]));
+
+export function sinkDriver(target: string): SinkDriver | undefined {
+  return byTarget.get(target);
+}
+
+export function sinkTargets(): string[] {
+  return [...byTarget.keys()];
+}

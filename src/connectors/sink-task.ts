@@ -1,0 +1,236 @@
+/**
+ * One running sink: reads its stream through a subscription of its own (the
+ * same delivery, back-pressure and checkpoints as a client's), hands the
+ * target batches of records, and acknowledges them only after the target
+ * confirmed the write, so the committed offset never passes a record the
+ * target does not have.
+ *
+ * A failing target is retried with backoff (1 s doubling to 30 s) from the
+ * same records, in order; nothing newer is written meanwhile, so per-key
+ * order holds and the subscription's unacked limit bounds what is held.
+ * A record the target cannot take is skipped or stops the task, by config.
+ */
+import type { Logger } from 'pino';
+import { DurableConsumer, type ConsumedBatch } from '../core/subscriptions/durable-consumer.js';
+import type { SubscriptionManager } from '../core/subscriptions/manager.js';
+import { UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkDriver, type SinkWriter, type SourceStream } from './driver.js';
+import type { RuntimeOptions } from './spec.js';
+import type { TaskLog } from './task-log.js';
+
+const BACKOFF_FIRST_MS = 1000;
+const BACKOFF_MAX_MS = 30_000;
+/** batches taken from the subscription in one go at most, whatever their sizes */
+const MAX_BATCHES_PER_WRITE = 256;
+
+export interface SinkCounters {
+  records: number;
+  bytes: number;
+  batches: number;
+  errors: number;
+  skipped: number;
+}
+
+/** What the task is doing, for GetConnector: running, retrying a failed write, or ended on an error. */
+export type TaskState = { kind: 'running' } | { kind: 'retrying'; attempt: number; error: string } | { kind: 'stopped' } | { kind: 'failed'; error: string };
+
+export interface SinkTaskDeps {
+  driver: SinkDriver;
+  config: ConnectorConfig;
+  options: RuntimeOptions;
+  subscriptions: SubscriptionManager;
+  subscriptionId: string;
+  log: TaskLog;
+  pino: Logger;
+  counters: SinkCounters;
+  /** the stream read, as it is now (undefined once deleted) */
+  source(): SourceStream | undefined;
+  /** called on every change of state */
+  onState(state: TaskState): void;
+}
+
+export class SinkTask {
+  readonly #deps: SinkTaskDeps;
+  readonly #controller = new AbortController();
+  readonly done: Promise<void>;
+  /** highest batch written per shard: a redelivered copy of an older batch is acked and not written again */
+  readonly #writtenUpTo = new Map<number, number>();
+  #writer: SinkWriter | undefined;
+  #consumer: DurableConsumer | undefined;
+
+  constructor(deps: SinkTaskDeps) {
+    this.#deps = deps;
+    this.done = this.#run().catch((err: unknown) => {
+      // #run handles its own failures; this is a bug guard so a task never takes the server down.
+      deps.pino.error({ err }, 'connector task ended unexpectedly');
+      deps.onState({ kind: 'failed', error: String((err as Error)?.message ?? err) });
+    });
+  }
+
+  /** Stops reading and writing; resolves when the task has let go of its target and subscription. */
+  async stop(): Promise<void> {
+    this.#controller.abort();
+    this.#consumer?.close();
+    await this.done;
+  }
+
+  get #signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  async #run(): Promise<void> {
+    const { deps } = { deps: this.#deps };
+    const consumer = DurableConsumer.open(deps.subscriptions, deps.subscriptionId, {
+      name: 'connector',
+      uri: 'in-process',
+      userAgent: `hstreamlite-connector/${deps.driver.target}`,
+      signal: this.#signal,
+    });
+    this.#consumer = consumer;
+    deps.log.info(`task started: reading stream ${deps.options.stream}`);
+    deps.onState({ kind: 'running' });
+    try {
+      const batches = consumer[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await batches.next();
+        if (next.done) break;
+        const group = [next.value, ...consumer.takeBuffered(MAX_BATCHES_PER_WRITE - 1)];
+        const ok = await this.#deliver(consumer, group);
+        if (!ok) return;
+      }
+    } catch (err) {
+      if (!this.#signal.aborted) {
+        const message = `reading the stream failed: ${(err as Error).message}`;
+        deps.log.error(message);
+        deps.onState({ kind: 'failed', error: message });
+        return;
+      }
+    } finally {
+      consumer.close();
+      await this.#closeWriter();
+    }
+    if (this.#signal.aborted) {
+      deps.log.info('task stopped');
+      deps.onState({ kind: 'stopped' });
+    }
+  }
+
+  /** Writes a group in chunks of at most maxBatchRecords records; false when the task must end. */
+  async #deliver(consumer: DurableConsumer, group: ConsumedBatch[]): Promise<boolean> {
+    let chunk: ConsumedBatch[] = [];
+    let records = 0;
+    for (const batch of group) {
+      if (batch.lsn <= (this.#writtenUpTo.get(batch.shardId) ?? 0)) {
+        consumer.ack(batch);
+        continue;
+      }
+      if (chunk.length > 0 && records + batch.indexes.length > this.#deps.options.maxBatchRecords) {
+        if (!(await this.#writeAndAck(consumer, chunk))) return false;
+        chunk = [];
+        records = 0;
+      }
+      chunk.push(batch);
+      records += batch.indexes.length;
+    }
+    return chunk.length === 0 || this.#writeAndAck(consumer, chunk);
+  }
+
+  async #writeAndAck(consumer: DurableConsumer, chunk: ConsumedBatch[]): Promise<boolean> {
+    let batches = chunk.map(toSinkBatch);
+    const { deps } = { deps: this.#deps };
+    let attempt = 0;
+    for (;;) {
+      if (this.#signal.aborted) return false;
+      try {
+        this.#writer ??= await deps.driver.open(deps.config, { log: deps.pino, signal: this.#signal, source: deps.source() });
+        await this.#writer.write(batches);
+        break;
+      } catch (err) {
+        if (this.#signal.aborted) return false;
+        if (err instanceof UnmappableRecord) {
+          deps.counters.errors++;
+          if (!deps.options.skipUnmappable) {
+            const message = `record ${err.recordId} cannot be written: ${err.message} (task.error.skipStrategy is NeverSkip: the connector stops; RESUME it after fixing the target, or set SkipAll)`;
+            deps.log.error(message);
+            deps.onState({ kind: 'failed', error: message });
+            return false;
+          }
+          deps.counters.skipped++;
+          deps.log.warn(`record ${err.recordId} skipped: ${err.message}`);
+          batches = withoutRecord(batches, err.recordId);
+          continue;
+        }
+        attempt++;
+        deps.counters.errors++;
+        const message = (err as Error)?.message ?? String(err);
+        await this.#closeWriter();
+        if (deps.options.maxRetries >= 0 && attempt > deps.options.maxRetries) {
+          const final = `write failed ${attempt} times, giving up (task.error.maxRetries = ${deps.options.maxRetries}): ${message}`;
+          deps.log.error(final);
+          deps.onState({ kind: 'failed', error: final });
+          return false;
+        }
+        const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.min(attempt - 1, 10));
+        deps.log.warn(`write failed (attempt ${attempt}), retrying in ${delay} ms: ${message}`);
+        deps.onState({ kind: 'retrying', attempt, error: message });
+        await sleep(delay, this.#signal);
+      }
+    }
+    if (attempt > 0) {
+      deps.log.info(`write succeeded after ${attempt} failed attempts`);
+      deps.onState({ kind: 'running' });
+    }
+    for (const batch of chunk) {
+      consumer.ack(batch);
+      const prev = this.#writtenUpTo.get(batch.shardId) ?? 0;
+      if (batch.lsn > prev) this.#writtenUpTo.set(batch.shardId, batch.lsn);
+    }
+    for (const b of batches) {
+      deps.counters.records += b.records.length;
+      for (const r of b.records) deps.counters.bytes += r.record.payload.length;
+    }
+    deps.counters.batches++;
+    return true;
+  }
+
+  async #closeWriter(): Promise<void> {
+    const writer = this.#writer;
+    this.#writer = undefined;
+    try {
+      await writer?.close();
+    } catch (err) {
+      this.#deps.pino.warn({ err }, 'closing a connector target failed');
+    }
+  }
+}
+
+function toSinkBatch(batch: ConsumedBatch): SinkBatch {
+  const records = batch.records();
+  const indexes = batch.indexes;
+  const { delivered } = batch;
+  return {
+    shardId: batch.shardId,
+    records: records.map((record, i) => ({ id: `${batch.shardId}-${batch.lsn}-${indexes[i]}`, shardId: batch.shardId, record })),
+    raw: { compression: delivered.compression, payload: delivered.payload, batchSize: delivered.batchSize, timeMs: batch.timeMs },
+  };
+}
+
+/** The batches without one record; a batch that lost a record no longer matches its raw form. */
+function withoutRecord(batches: SinkBatch[], recordId: string): SinkBatch[] {
+  return batches.map((b) => {
+    if (!b.records.some((r) => r.id === recordId)) return b;
+    return { ...b, records: b.records.filter((r) => r.id !== recordId), raw: undefined };
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
