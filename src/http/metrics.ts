@@ -6,6 +6,15 @@ export function gauges(ctx: ServerContext): Gauge[] {
   const streams = ctx.streams.list();
   const per = (metric: 'appends' | 'append_in_records' | 'append_in_requests' | 'append_failed_requests') =>
     streams.map((s) => ({ labels: { stream: s.name }, value: ctx.stats.total(s.name, metric) }));
+  const behindOf = (subscriptionId: string) => {
+    const sub = ctx.subscriptions.find(subscriptionId);
+    let behind = 0;
+    for (const { shardId, lsn } of sub?.committed() ?? []) {
+      if (!ctx.store.hasLog(shardId)) continue;
+      behind += Math.max(0, ctx.store.tail(shardId) - Math.max(lsn, ctx.store.head(shardId) - 1));
+    }
+    return behind;
+  };
   const subs = ctx.subscriptions.list();
   const lag: Gauge['samples'] = [];
   const unacked: Gauge['samples'] = [];
@@ -15,13 +24,12 @@ export function gauges(ctx: ServerContext): Gauge[] {
     if (!sub) continue;
     unacked.push({ labels: { subscription: sub.id }, value: sub.unackedRecords });
     consumers.push({ labels: { subscription: sub.id }, value: sub.consumerCount });
-    let behind = 0;
-    for (const { shardId, lsn } of sub.committed()) {
-      if (!ctx.store.hasLog(shardId)) continue;
-      behind += Math.max(0, ctx.store.tail(shardId) - Math.max(lsn, ctx.store.head(shardId) - 1));
-    }
-    lag.push({ labels: { subscription: sub.id }, value: behind });
+    lag.push({ labels: { subscription: sub.id }, value: behindOf(sub.id) });
   }
+  const connectors = ctx.connectors.stats();
+  const perConnector = (value: (c: (typeof connectors)[number]) => number) =>
+    connectors.map((c) => ({ labels: { connector: c.name, target: c.target }, value: value(c) }));
+  const STATUSES = ['RUNNING', 'STOPPED', 'FAILED'] as const;
   return [
     { name: 'hstream_streams', help: 'Streams that exist.', samples: [{ labels: {}, value: streams.length }] },
     { name: 'hstream_append_bytes_total', help: 'Bytes appended per stream since start.', samples: per('appends') },
@@ -32,5 +40,16 @@ export function gauges(ctx: ServerContext): Gauge[] {
     { name: 'hstream_subscription_unacked_records', help: 'Delivered records not acknowledged yet.', samples: unacked },
     { name: 'hstream_subscription_consumers', help: 'Consumers attached per subscription.', samples: consumers },
     { name: 'hstream_queries_running', help: 'Continuous queries running.', samples: [{ labels: {}, value: ctx.queries.runningCount() }] },
+    { name: 'hstream_connector_records_written_total', help: 'Records a sink connector wrote to its target since start.', samples: perConnector((c) => c.counters.records) },
+    { name: 'hstream_connector_bytes_written_total', help: 'Payload bytes a sink connector wrote to its target since start.', samples: perConnector((c) => c.counters.bytes) },
+    { name: 'hstream_connector_batches_written_total', help: 'Writes to the target that succeeded since start.', samples: perConnector((c) => c.counters.batches) },
+    { name: 'hstream_connector_errors_total', help: 'Failed writes and unmappable records since start.', samples: perConnector((c) => c.counters.errors) },
+    { name: 'hstream_connector_skipped_records_total', help: 'Records skipped as unmappable (task.error.skipStrategy SkipAll).', samples: perConnector((c) => c.counters.skipped) },
+    { name: 'hstream_connector_lag_batches', help: 'Batches stored after the connector committed offset.', samples: perConnector((c) => behindOf(c.subscriptionId)) },
+    {
+      name: 'hstream_connector_status',
+      help: '1 for the connector status (RUNNING, STOPPED, FAILED), 0 for the others.',
+      samples: connectors.flatMap((c) => STATUSES.map((st) => ({ labels: { connector: c.name, status: st }, value: c.status === st ? 1 : 0 }))),
+    },
   ];
 }

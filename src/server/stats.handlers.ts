@@ -32,6 +32,8 @@ function intervalsOf(intervals: { intervals: number[] } | null): number[] {
   return list;
 }
 
+const CONNECTOR_STATS = new Set(['DeliveredInRecords', 'DeliveredInBytes', 'IsAlive']);
+
 export function statsRoutes(ctx: ServerContext): RouteTable {
   const { stats, streams } = ctx;
   return {
@@ -40,6 +42,17 @@ export function statsRoutes(ctx: ServerContext): RouteTable {
       const statsValues: Array<{ statType: StatTypeMessage; statValues: Record<string, string> }> = [];
       const errors: Array<{ statType: StatTypeMessage; message: string }> = [];
       for (const statType of req.stats) {
+        if (statType.stat === 'connStat' && CONNECTOR_STATS.has(String(statType.connStat))) {
+          // upstream: delivered records / bytes as reported by the task, IsAlive 1 iff RUNNING
+          const which = String(statType.connStat);
+          const statValues: Record<string, string> = {};
+          for (const c of ctx.connectors.stats()) {
+            const value = which === 'DeliveredInRecords' ? c.counters.records : which === 'DeliveredInBytes' ? c.counters.bytes : c.status === 'RUNNING' ? 1 : 0;
+            statValues[c.name] = String(value);
+          }
+          statsValues.push({ statType, statValues });
+          continue;
+        }
         const metric = statType.stat === 'streamStat' ? STREAM_STAT_METRICS[String(statType.streamStat)] : undefined;
         if (!metric) {
           errors.push({ statType, message: `stats ${statType.stat ?? 'unset'}/${String(statType[statType.stat ?? ''] ?? '')} are not collected by hstreamlite` });
