@@ -6,6 +6,7 @@
  */
 import { appendScenarios } from './append.js';
 import { baselineScenarios } from './baselines.js';
+import { connectorScenarios } from './connectors.js';
 import { deliveryScenarios } from './delivery.js';
 import { idleScenarios } from './idle.js';
 import { lifecycleScenarios } from './lifecycle.js';
@@ -21,5 +22,6 @@ export const SCENARIOS: readonly Scenario[] = [
   ...lifecycleScenarios,
   ...idleScenarios,
   ...sqlScenarios,
+  ...connectorScenarios,
   // TODO: http (autocannon against src/http) once it lands.
 ];

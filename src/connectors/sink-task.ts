@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import { DurableConsumer, type ConsumedBatch } from '../core/subscriptions/durable-consumer.js';
 import type { SubscriptionManager } from '../core/subscriptions/manager.js';
-import { UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkDriver, type SinkWriter, type SourceStream } from './driver.js';
+import { UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkDriver, type SinkRecord, type SinkWriter, type SourceStream } from './driver.js';
 import type { RuntimeOptions } from './spec.js';
 import type { TaskLog } from './task-log.js';
 
@@ -185,8 +185,9 @@ export class SinkTask {
       if (batch.lsn > prev) this.#writtenUpTo.set(batch.shardId, batch.lsn);
     }
     for (const b of batches) {
-      deps.counters.records += b.records.length;
-      for (const r of b.records) deps.counters.bytes += r.record.payload.length;
+      // a batch as stored counts its stored bytes; one that lost a record was decoded already
+      deps.counters.records += b.raw ? b.raw.batchSize : b.records.length;
+      deps.counters.bytes += b.raw ? b.raw.payload.length : b.records.reduce((n, r) => n + r.record.payload.length, 0);
     }
     deps.counters.batches++;
     return true;
@@ -203,13 +204,16 @@ export class SinkTask {
   }
 }
 
+/** Records are decoded on first use: the mirror forwards most batches as stored and never needs them. */
 function toSinkBatch(batch: ConsumedBatch): SinkBatch {
-  const records = batch.records();
-  const indexes = batch.indexes;
   const { delivered } = batch;
+  let records: SinkRecord[] | undefined;
   return {
     shardId: batch.shardId,
-    records: records.map((record, i) => ({ id: `${batch.shardId}-${batch.lsn}-${indexes[i]}`, shardId: batch.shardId, record })),
+    get records() {
+      const indexes = batch.indexes;
+      return (records ??= batch.records().map((record, i) => ({ id: `${batch.shardId}-${batch.lsn}-${indexes[i]}`, shardId: batch.shardId, record })));
+    },
     raw: { compression: delivered.compression, payload: delivered.payload, batchSize: delivered.batchSize, timeMs: batch.timeMs },
   };
 }
