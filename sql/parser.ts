@@ -388,7 +388,7 @@ export class Parser {
     let ifNotExist = false;
     if (this.acceptKw('IF')) {
       this.expectKw('NOT');
-      // the connector grammar spells it EXIST; taking EXISTS silently would hide a typo in the other direction
+      // upstream's grammar has EXIST here; refusing EXISTS keeps every statement we take one upstream takes too
       if (this.isKw('EXISTS')) this.fail('EXIST (connectors are written IF NOT EXIST, without the S)');
       this.expectKw('EXIST');
       ifNotExist = true;
@@ -413,7 +413,8 @@ export class Parser {
         if (!this.isOp('=')) this.fail(`"=" after the option name ${key.raw} (options are written key = value)`);
         this.next();
         if (this.isOp(',') || this.isOp(')')) this.fail(`a value for ${key.raw} (a literal: 'text', a number, TRUE, FALSE, NULL, DATE/TIME/TIMESTAMP '…', {…})`);
-        const value = connectorValue(this.expr());
+        const valueAt = this.peek().pos;
+        const value = connectorValue(this.expr(), valueAt);
         // upstream keeps the first of repeated keys
         if (!Object.prototype.hasOwnProperty.call(options, key.name)) setOwn(options, key.name, value);
       } while (this.acceptOp(','));
@@ -1000,10 +1001,13 @@ export function constantValue(e: Expr): Value {
  * reference, and so is anything else that is not written as a constant.
  * Date and time literals and intervals become their ISO 8601 text, since the config is JSON.
  */
-function connectorValue(e: Expr): JsonValue {
+function connectorValue(e: Expr, at: SourcePos = e.pos): JsonValue {
   switch (e.k) {
     case 'int':
     case 'float':
+      // JSON has no Infinity: 1.0e999 would reach the connector as null
+      if (!Number.isFinite(e.value)) throw new SqlError('bind', `the number ${e.raw} is out of range for a connector option`, at);
+      return e.value;
     case 'string':
     case 'bool':
       return e.value;
@@ -1015,9 +1019,10 @@ function connectorValue(e: Expr): JsonValue {
     case 'interval':
       return render(constantValue(e));
     case 'array':
-      return e.items.map(connectorValue);
+      return e.items.map((item) => connectorValue(item));
     default:
-      throw new SqlError('bind', CONNECTOR_NON_LITERAL, e.pos);
+      // `at`: where the value begins; an operator's own position would point into its middle
+      throw new SqlError('bind', CONNECTOR_NON_LITERAL, at);
   }
 }
 

@@ -113,6 +113,17 @@ describe('connector values must be literals', () => {
     });
   });
 
+  it('the error points at the start of the value', () => {
+    expect(fails('CREATE SINK CONNECTOR c TO x WITH (v = 1 + 2);')).toMatchObject({ line: 1, column: 40 });
+  });
+
+  it('a number JSON cannot carry is refused', () => {
+    expect(fails('CREATE SINK CONNECTOR c TO x WITH (v = 1.0e999);')).toMatchObject({
+      phase: 'bind',
+      detail: 'the number 1.0e999 is out of range for a connector option',
+    });
+  });
+
   it('so are bare names, expressions, casts and calls, also inside arrays', () => {
     for (const v of ['localhost', '1 + 2', "'1'::INTEGER", "CAST('1' AS INTEGER)", "TO_UPPER('a')", '{1, x}', 'a.b']) {
       expect(fails(`CREATE SINK CONNECTOR c TO x WITH (v = ${v});`).detail).toBe('Connector Property should be const literal expression');
