@@ -15,7 +15,7 @@ import { plan, type QueryPlan } from './planner.js';
 
 export type { JsonValue, Row } from './values.js';
 export { SqlError, type SqlPhase } from './errors.js';
-export type { Statement, StreamOptions } from './parser.js';
+export type { Statement, StreamOptions, ConnectorType } from './parser.js';
 export type { SelectStatement, Expr, SelectItem, TableRef } from './ast.js';
 export type { QueryPlan, PlanNode } from './planner.js';
 export { QueryRuntime, DEFAULT_MAX_GROUPS, type RuntimeOptions, type RuntimeStats } from './runtime.js';

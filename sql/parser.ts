@@ -32,7 +32,20 @@ import type {
 import { SqlError, type SourcePos } from './errors.js';
 import { SCALAR_FUNCTIONS } from './functions/scalar.js';
 import { Lexer, type Token } from './lexer.js';
-import { encodeValue, parseDate, parseTime, parseTimestamp, SqlDate, SqlInterval, SqlTime, SqlTimestamp, type Row, type Value } from './values.js';
+import {
+  encodeValue,
+  parseDate,
+  parseTime,
+  parseTimestamp,
+  render,
+  SqlDate,
+  SqlInterval,
+  SqlTime,
+  SqlTimestamp,
+  type JsonValue,
+  type Row,
+  type Value,
+} from './values.js';
 
 export interface StreamOptions {
   replicationFactor?: number;
@@ -52,7 +65,25 @@ export type Statement =
   | { kind: 'drop'; object: 'stream' | 'view' | 'query' | 'connector'; name: string; ifExists: boolean }
   | { kind: 'show'; object: 'streams' | 'queries' | 'views' | 'connectors' }
   | { kind: 'terminate'; queryId: string }
-  | { kind: 'explain'; statement: Statement };
+  | { kind: 'explain'; statement: Statement }
+  | {
+      kind: 'createConnector';
+      connectorType: ConnectorType;
+      name: string;
+      /** the external system: mysql, postgresql, … (checked by the server, not here) */
+      target: string;
+      /** `IF NOT EXIST` was written; upstream parses it and then ignores it, and so do we */
+      ifNotExist: boolean;
+      /** the WITH options in the order written; a repeated key keeps its first value */
+      options: Record<string, JsonValue>;
+    }
+  | { kind: 'pauseConnector'; name: string }
+  | { kind: 'resumeConnector'; name: string };
+
+export type ConnectorType = 'SOURCE' | 'SINK';
+
+/** upstream's wording, kept so that scripts matching it keep working */
+export const CONNECTOR_NON_LITERAL = 'Connector Property should be const literal expression';
 
 const UNIT_MS: Record<IntervalUnit, number> = {
   SECOND: 1000,
@@ -229,6 +260,9 @@ export class Parser {
           if (inner.kind === 'createStream') {
             throw new SqlError('bind', 'EXPLAIN can not give any execution plan for CREATE STREAM without a SELECT clause', at.pos);
           }
+          if (inner.kind === 'createConnector') {
+            throw new SqlError('bind', 'EXPLAIN can not give any execution plan for CREATE CONNECTOR', at.pos);
+          }
           if (inner.kind !== 'createStreamAs' && inner.kind !== 'createView' && inner.kind !== 'insertSelect') {
             throw new SqlError('bind', 'EXPLAIN can not give any execution plan for INSERT without a SELECT clause', at.pos);
           }
@@ -241,9 +275,14 @@ export class Parser {
         this.next();
         const what = this.next();
         if (!(what.kind === 'keyword' && (what.text === 'QUERY' || what.text === 'CONNECTOR'))) this.fail('QUERY or CONNECTOR', what);
+        if (what.text === 'CONNECTOR') {
+          const name = this.hident().name;
+          return t.text === 'PAUSE' ? { kind: 'pauseConnector', name } : { kind: 'resumeConnector', name };
+        }
+        // upstream parses PAUSE/RESUME QUERY but its server never implemented them (fix 18)
         throw new SqlError(
           'parse',
-          `${t.text} ${what.text} is not supported as a SQL statement by hstreamlite${t.text === 'RESUME' && what.text === 'QUERY' ? ' (use the ResumeQuery RPC)' : ''}`,
+          `${t.text} QUERY is not supported as a SQL statement by hstreamlite${t.text === 'RESUME' ? ' (use the ResumeQuery RPC)' : ''}`,
           t.pos,
         );
       }
@@ -267,7 +306,7 @@ export class Parser {
   }
 
   private create(): Statement {
-    const start = this.expectKw('CREATE');
+    this.expectKw('CREATE');
     if (this.acceptKw('VIEW')) {
       const name = this.hident().name;
       this.expectKw('AS');
@@ -276,9 +315,9 @@ export class Parser {
       this.emitChanges();
       return { kind: 'createView', name, select, text: this.text };
     }
-    if (this.isKw('SOURCE') || this.isKw('SINK')) {
-      throw new SqlError('parse', 'connectors (CREATE SOURCE/SINK CONNECTOR) are not supported by hstreamlite', start.pos);
-    }
+    if (this.isKw('SOURCE') || this.isKw('SINK')) return this.createConnector();
+    if (this.isKw('CONNECTOR')) this.fail('SOURCE or SINK before CONNECTOR (CREATE SOURCE CONNECTOR … FROM …, CREATE SINK CONNECTOR … TO …)');
+    if (!this.isKw('STREAM')) this.fail('STREAM, VIEW, SOURCE CONNECTOR or SINK CONNECTOR after CREATE');
     this.expectKw('STREAM');
     const name = this.hident().name;
     if (this.isOp('(')) {
@@ -322,6 +361,79 @@ export class Parser {
     }
     this.expectOp(')');
     return options;
+  }
+
+  /**
+   * `SOURCE|SINK CONNECTOR name FROM|TO target [IF NOT EXIST] WITH (key = literal, …)`, CREATE
+   * already read. The options become the connector's JSON config, so only literals are taken:
+   * an expression would have no row to be evaluated against.
+   */
+  private createConnector(): Statement {
+    const typeToken = this.next();
+    const connectorType: ConnectorType = typeToken.text === 'SOURCE' ? 'SOURCE' : 'SINK';
+    this.expectKw('CONNECTOR');
+    const name = this.hident().name;
+    const direction = connectorType === 'SOURCE' ? 'FROM' : 'TO';
+    const wrong = connectorType === 'SOURCE' ? 'TO' : 'FROM';
+    if (this.isKw(wrong)) {
+      throw new SqlError(
+        'parse',
+        `a ${connectorType} connector is written ${direction} its target: CREATE ${connectorType} CONNECTOR ${name} ${direction} target WITH (…)`,
+        this.peek().pos,
+      );
+    }
+    if (!this.isKw(direction)) this.fail(`${direction} and the connector's target (CREATE ${connectorType} CONNECTOR ${name} ${direction} target WITH (…))`);
+    this.next();
+    const target = this.hident().name;
+    let ifNotExist = false;
+    if (this.acceptKw('IF')) {
+      this.expectKw('NOT');
+      // upstream's grammar has EXIST here; refusing EXISTS keeps every statement we take one upstream takes too
+      if (this.isKw('EXISTS')) this.fail('EXIST (connectors are written IF NOT EXIST, without the S)');
+      this.expectKw('EXIST');
+      ifNotExist = true;
+    }
+    if (!this.isKw('WITH')) this.fail(`WITH (key = value, …): a connector needs its options (CREATE ${connectorType} CONNECTOR ${name} ${direction} ${target} WITH (…))`);
+    const options = this.connectorOptions();
+    return { kind: 'createConnector', connectorType, name, target, ifNotExist, options };
+  }
+
+  private connectorOptions(): Record<string, JsonValue> {
+    this.expectKw('WITH');
+    this.expectOp('(');
+    const options: Record<string, JsonValue> = {};
+    if (!this.isOp(')')) {
+      do {
+        const key = this.optionKey();
+        if (this.isOp('.') && key.raw === key.name) {
+          let dotted = key.name;
+          for (let a = 0; this.isOp('.', a) && ['ident', 'keyword', 'int'].includes(this.peek(a + 1).kind); a += 2) dotted += `.${this.peek(a + 1).raw}`;
+          throw new SqlError('parse', `an option name with dots is written in double quotes: "${dotted}"`, key.pos);
+        }
+        if (!this.isOp('=')) this.fail(`"=" after the option name ${key.raw} (options are written key = value)`);
+        this.next();
+        if (this.isOp(',') || this.isOp(')')) this.fail(`a value for ${key.raw} (a literal: 'text', a number, TRUE, FALSE, NULL, DATE/TIME/TIMESTAMP '…', {…})`);
+        const valueAt = this.peek().pos;
+        const value = connectorValue(this.expr(), valueAt);
+        // upstream keeps the first of repeated keys
+        if (!Object.prototype.hasOwnProperty.call(options, key.name)) setOwn(options, key.name, value);
+      } while (this.acceptOp(','));
+    }
+    if (!this.isOp(')')) this.fail('"," or ")" after a connector option');
+    this.next();
+    return options;
+  }
+
+  /** an option name: an identifier (case kept), or any double-quoted text (needed for dotted keys) */
+  private optionKey(): Name {
+    const t = this.peek();
+    if (t.kind === 'ident' || t.kind === 'qident') {
+      if (t.text === '') throw new SqlError('parse', 'a connector option name cannot be empty', t.pos);
+      this.next();
+      return { name: t.text, raw: t.raw, pos: t.pos };
+    }
+    if (t.kind === 'keyword') this.fail(`an option name (${t.text} is a reserved word; write it in double quotes: "${t.raw}")`, t);
+    return this.fail('an option name (an identifier, or "double.quoted" for a name with dots)', t);
   }
 
   private signedInteger(): { value: number; pos: SourcePos } {
@@ -882,6 +994,42 @@ export function constantValue(e: Expr): Value {
     default:
       throw new SqlError('bind', 'INSERT only supports constant values', e.pos);
   }
+}
+
+/**
+ * A connector option's value as JSON. Only literals: a double-quoted value is a column
+ * reference, and so is anything else that is not written as a constant.
+ * Date and time literals and intervals become their ISO 8601 text, since the config is JSON.
+ */
+function connectorValue(e: Expr, at: SourcePos = e.pos): JsonValue {
+  switch (e.k) {
+    case 'int':
+    case 'float':
+      // JSON has no Infinity: 1.0e999 would reach the connector as null
+      if (!Number.isFinite(e.value)) throw new SqlError('bind', `the number ${e.raw} is out of range for a connector option`, at);
+      return e.value;
+    case 'string':
+    case 'bool':
+      return e.value;
+    case 'null':
+      return null;
+    case 'date':
+    case 'time':
+    case 'timestamp':
+    case 'interval':
+      return render(constantValue(e));
+    case 'array':
+      return e.items.map((item) => connectorValue(item));
+    default:
+      // `at`: where the value begins; an operator's own position would point into its middle
+      throw new SqlError('bind', CONNECTOR_NON_LITERAL, at);
+  }
+}
+
+/** a keyed store that makes `__proto__` an own property instead of the prototype */
+function setOwn(o: Record<string, JsonValue>, key: string, value: JsonValue): void {
+  if (key === '__proto__') Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  else o[key] = value;
 }
 
 /** INTERVAL n MONTH / YEAR keep calendar months (a month is 30 days when it becomes time) */

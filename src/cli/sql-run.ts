@@ -74,6 +74,12 @@ interface ViewMsg {
   queryName: string;
 }
 
+/** the fields of a Connector reply the tables show */
+export interface ConnectorMsg {
+  name: string;
+  status: string;
+}
+
 /** TASK_RUNNING -> RUNNING, as upstream's tables show a status */
 function statusName(status: string | number): string {
   return String(status).replace(/^TASK_/, '');
@@ -91,6 +97,11 @@ export function renderViews(views: ViewMsg[]): string {
     ['View Name', 'Status', 'Created Time', 'Schema', 'Query Name'],
     views.map((v) => [v.viewId, statusName(v.status), formatCreatedTime(v.createdTime), (v.schema ?? []).join(', '), v.queryName]),
   );
+}
+
+/** CREATE … CONNECTOR and SHOW CONNECTORS: upstream's CLI shows only these two columns */
+export function renderConnectors(connectors: readonly ConnectorMsg[]): string {
+  return renderTable(['Name', 'Status'], connectors.map((c) => [c.name, c.status]));
 }
 
 // ---------------------------------------------------------------------------
@@ -158,7 +169,7 @@ export class SqlRunner {
         if (stmt.emitChanges) return this.push(text);
         return this.pull(text);
       case 'show':
-        return this.show(stmt.object, text);
+        return this.show(stmt.object);
       case 'createStreamAs':
       case 'createView':
       case 'insertSelect': {
@@ -166,6 +177,31 @@ export class SqlRunner {
         this.out(renderQueries([query]));
         return;
       }
+      case 'createConnector': {
+        // the options travel as the JSON text CreateConnector takes, not as SQL
+        const connector = await this.conn.unary<ConnectorMsg>('CreateConnector', {
+          name: stmt.name,
+          type: stmt.connectorType,
+          target: stmt.target,
+          config: JSON.stringify(stmt.options),
+        });
+        this.out(renderConnectors([connector]));
+        return;
+      }
+      case 'pauseConnector':
+        await this.conn.unary('PauseConnector', { name: stmt.name });
+        this.out('Done.\n');
+        return;
+      case 'resumeConnector':
+        await this.conn.unary('ResumeConnector', { name: stmt.name });
+        this.out('Done.\n');
+        return;
+      case 'drop':
+        if (stmt.object !== 'connector') return this.execute(stmt, text);
+        // no IF EXISTS check needed: DeleteConnector succeeds for an unknown name, as upstream
+        await this.conn.unary('DeleteConnector', { name: stmt.name });
+        this.out('Done.\n');
+        return;
       default:
         return this.execute(stmt, text);
     }
@@ -199,7 +235,7 @@ export class SqlRunner {
     for (const row of results ?? []) this.out(aesonEncode(fromStructMessage(row)) + '\n');
   }
 
-  private async show(object: 'streams' | 'queries' | 'views' | 'connectors', text: string): Promise<void> {
+  private async show(object: 'streams' | 'queries' | 'views' | 'connectors'): Promise<void> {
     if (object === 'streams') {
       const { streams } = await this.conn.unary<{ streams: Parameters<typeof renderStreams>[0] }>('ListStreams', {});
       this.out(renderStreams(streams));
@@ -210,7 +246,8 @@ export class SqlRunner {
       const { views } = await this.conn.unary<{ views: ViewMsg[] }>('ListViews', {});
       this.out(renderViews(views));
     } else {
-      await this.execute({ kind: 'show', object }, text);
+      const { connectors } = await this.conn.unary<{ connectors: ConnectorMsg[] }>('ListConnectors', {});
+      this.out(renderConnectors(connectors ?? []));
     }
   }
 

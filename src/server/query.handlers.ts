@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { explain, parseStatement, executePull, SqlError, type Row, type Statement } from '../../sql/index.js';
+import type { ConnectorView } from '../connectors/view.js';
 import type { ServerContext } from '../context.js';
 import type { QueryMeta, QueryManager } from '../core/queries.js';
 import { sqlToHStream } from '../core/queries.js';
@@ -50,10 +51,18 @@ function toViewMessage(q: QueryMeta, schema: string[]) {
   };
 }
 
+/**
+ * A connector as a SHOW CONNECTORS row, and as the row of CREATE … CONNECTOR (the way CREATE
+ * STREAM answers with its SHOW STREAMS row). Times in seconds, like the other SHOW rows.
+ */
+function toConnectorRow(c: ConnectorView): Row {
+  return { name: c.name, type: c.type, target: c.target, status: c.status, createdTime: Math.floor(c.creationTimeMs / 1000) };
+}
+
 const generatedQueryId = () => `query_${Date.now()}_${randomBytes(3).toString('hex')}`;
 
 export function queryRoutes(ctx: ServerContext, queries: QueryManager): RouteTable {
-  const { streams, producer } = ctx;
+  const { streams, producer, connectors } = ctx;
 
   /** Starts the continuous query a statement describes; other statements are refused. */
   async function createQuery(sql: string, queryName: string): Promise<QueryMeta> {
@@ -145,16 +154,28 @@ export function queryRoutes(ctx: ServerContext, queries: QueryManager): RouteTab
         } else if (stmt.object === 'query') {
           if (!(stmt.ifExists && !queries.find(stmt.name))) await queries.delete(stmt.name);
         } else {
-          throw invalidArgument(ErrorCode.InternalError, 'ConnectorUnimplemented', { extra: 'connectors are not supported' });
+          // the manager answers unknown names with success, as upstream; IF EXISTS changes nothing
+          await connectors.delete(stmt.name);
         }
         return [];
       case 'show':
         if (stmt.object === 'streams') return streams.list().map((s) => ({ streamName: s.name, replicationFactor: s.replicationFactor, backlogDuration: s.backlogDuration, shardCount: s.shardCount }));
         if (stmt.object === 'queries') return queries.list().map((q) => ({ queryId: q.id, status: q.status, createdTime: Math.floor(q.createdTimeMs / 1000), queryText: q.sql }));
         if (stmt.object === 'views') return queries.viewNames().map((name) => ({ viewId: name }));
-        return [];
+        return connectors.list().map(toConnectorRow);
       case 'terminate':
         await queries.terminate(stmt.queryId);
+        return [];
+      case 'createConnector': {
+        // the very request CreateConnector takes, so both ways in get the same checks and errors
+        const c = await connectors.create({ name: stmt.name, type: stmt.connectorType, target: stmt.target, config: JSON.stringify(stmt.options) });
+        return [toConnectorRow(c)];
+      }
+      case 'pauseConnector':
+        await connectors.pause(stmt.name);
+        return [];
+      case 'resumeConnector':
+        await connectors.resume(stmt.name);
         return [];
     }
   }
