@@ -39,6 +39,11 @@ class MySqlSession implements SqlSession {
   }
 
   async close(): Promise<void> {
+    // A connection the server already dropped has nobody to say goodbye to.
+    if (this.broken) {
+      this.conn.destroy();
+      return;
+    }
     this.broken = true;
     try {
       await this.conn.end();
