@@ -1,0 +1,172 @@
+/**
+ * The postgresql sink: upstream's `sink-postgresql`, writing JSON records
+ * into one table with INSERT … ON CONFLICT upserts and DELETEs by key.
+ */
+import pg from 'pg';
+import type { SinkDriver } from './driver.js';
+import { sqlSinkSpec, type SqlSinkConfig } from './sql-config.js';
+import type { Run, SqlValue, TableInfo } from './sql-rows.js';
+import { checkSqlSink, openSqlSink, type SqlDialect, type SqlSession, type SqlStatement } from './sql-writer.js';
+
+const CONNECT_TIMEOUT_MS = 5_000;
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function hasCode(err: unknown): err is { code: string } {
+  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string';
+}
+
+class PgSession implements SqlSession {
+  broken = false;
+
+  constructor(private readonly client: pg.Client) {
+    // Without a listener an idle connection's failure would be an uncaught exception.
+    client.on('error', () => {
+      this.broken = true;
+    });
+    client.on('end', () => {
+      this.broken = true;
+    });
+  }
+
+  async exec(sql: string, params: readonly SqlValue[]): Promise<void> {
+    await this.client.query(sql, params as SqlValue[]);
+  }
+
+  async rows(sql: string, params: readonly SqlValue[]): Promise<Record<string, unknown>[]> {
+    return (await this.client.query<Record<string, unknown>>(sql, params as SqlValue[])).rows;
+  }
+
+  async close(): Promise<void> {
+    this.broken = true;
+    await this.client.end().catch(() => {});
+  }
+}
+
+interface KeyRow extends Record<string, unknown> {
+  is_primary: boolean;
+  cols: string[];
+}
+
+/** SQLSTATE 22 (data exception) and 23 (integrity) say the row is wrong, except a unique clash, which a concurrent writer can cause. */
+function isPgDataError(err: unknown): boolean {
+  if (!hasCode(err)) return false;
+  const code = err.code;
+  // 21000: a statement touched one row twice (rows combined in ways the one-at-a-time pass avoids).
+  return code === '21000' || code.startsWith('22') || (code.startsWith('23') && code !== '23505');
+}
+
+const dialect: SqlDialect = {
+  target: 'postgresql',
+  defaultPort: 5432,
+  // The protocol allows 65535 parameters a statement; stay well below, and below a few MiB of values.
+  limits: { maxParams: 30_000, maxBytes: 8 * 1024 * 1024 },
+  beginSql: 'BEGIN',
+
+  async connect(config: SqlSinkConfig): Promise<SqlSession> {
+    const client = new pg.Client({
+      host: config.host,
+      port: config.port,
+      user: config.user,
+      password: config.password,
+      database: config.database,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+      application_name: 'hstreamlite-sink',
+    });
+    const session = new PgSession(client);
+    try {
+      await client.connect();
+    } catch (err) {
+      await session.close();
+      throw err;
+    }
+    return session;
+  },
+
+  async loadTable(session: SqlSession, config: SqlSinkConfig): Promise<TableInfo | undefined> {
+    // to_regclass reads the name as SQL would: unquoted parts lower-cased, "quoted" kept, schema.table
+    // allowed, otherwise the search_path decides. A name it cannot parse is a table that does not exist.
+    let found: Record<string, unknown>[];
+    try {
+      found = await session.rows(
+        `SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.oid = to_regclass($1)`,
+        [config.table],
+      );
+    } catch (err) {
+      if (hasCode(err) && (err.code.startsWith('42') || err.code === '3F000')) return undefined;
+      throw err;
+    }
+    const rel = found[0];
+    if (!rel) return undefined;
+    const oid = String(rel.oid);
+    const columns = (await session.rows(
+      `SELECT attname::text AS name FROM pg_attribute
+        WHERE attrelid = $1::int8::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+      [oid],
+    )).map((r) => String(r.name));
+    // Only keys ON CONFLICT can use: whole-column, non-partial, non-deferrable unique indexes.
+    const keys = (await session.rows(
+      `SELECT i.indisprimary AS is_primary,
+              array(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY u(attnum, ord)
+                      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum ORDER BY u.ord) AS cols
+         FROM pg_index i
+        WHERE i.indrelid = $1::int8::oid AND i.indisunique AND i.indimmediate AND i.indpred IS NULL AND i.indexprs IS NULL`,
+      [oid],
+    )) as KeyRow[];
+    const primary = keys.find((k) => k.is_primary);
+    const columnSet = new Set(columns);
+    return {
+      sqlName: `${quoteIdent(String(rel.schema))}.${quoteIdent(String(rel.name))}`,
+      displayName: config.table,
+      columns,
+      primaryKey: primary ? primary.cols : [],
+      uniqueKeys: keys.map((k) => [...k.cols].sort()),
+      // A field names its column exactly, or as an unquoted identifier would (CREATE TABLE t (userId …) makes "userid").
+      resolve(field: string): string | undefined {
+        if (columnSet.has(field)) return field;
+        const folded = field.toLowerCase();
+        return columnSet.has(folded) ? folded : undefined;
+      },
+    };
+  },
+
+  upsert(table: TableInfo, run: Run): SqlStatement {
+    const params: SqlValue[] = [];
+    const tuples: string[] = [];
+    for (const op of run.ops) {
+      const marks = op.values.map((v) => `$${params.push(v)}`);
+      tuples.push(`(${marks.join(',')})`);
+    }
+    const conflict = new Set(run.conflict);
+    const updates = run.columns.filter((c) => !conflict.has(c)).map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
+    const sql = `INSERT INTO ${table.sqlName} (${run.columns.map(quoteIdent).join(',')}) VALUES ${tuples.join(',')}`
+      + ` ON CONFLICT (${run.conflict.map(quoteIdent).join(',')}) `
+      + (updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING');
+    return { sql, params };
+  },
+
+  delete(table: TableInfo, run: Run): SqlStatement {
+    const params: SqlValue[] = [];
+    const tuples = run.ops.map((op) => {
+      const marks = op.values.map((v) => `$${params.push(v)}`);
+      return marks.length === 1 ? marks[0]! : `(${marks.join(',')})`;
+    });
+    const target = run.columns.length === 1 ? quoteIdent(run.columns[0]!) : `(${run.columns.map(quoteIdent).join(',')})`;
+    return { sql: `DELETE FROM ${table.sqlName} WHERE ${target} IN (${tuples.join(',')})`, params };
+  },
+
+  isDataError: isPgDataError,
+};
+
+export const postgresqlSink: SinkDriver = {
+  target: 'postgresql',
+  spec: sqlSinkSpec('postgresql', 'PostgreSQL', 5432),
+  secretKeys: ['password'],
+  check: (config) => checkSqlSink(dialect, config),
+  open: (config, ctx) => openSqlSink(dialect, config, ctx),
+};

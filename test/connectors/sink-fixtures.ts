@@ -1,0 +1,42 @@
+/** Records, batches and a context for driving sink drivers directly in tests. */
+import pino from 'pino';
+import { CheckFailure, UnmappableRecord, type SinkBatch, type SinkContext, type SinkRecord } from '../../src/connectors/driver.js';
+
+let nextIndex = 0;
+
+/** A JSON record with a fresh id; pass a string to send that exact payload text. */
+export function rec(payload: unknown, flag: 'JSON' | 'RAW' = 'JSON'): SinkRecord {
+  const index = nextIndex++;
+  const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  return { id: `0-1-${index}`, shardId: 0, record: { header: { flag, attributes: {}, key: 'k' }, payload: Buffer.from(text) } };
+}
+
+export function batch(...records: SinkRecord[]): SinkBatch {
+  return { shardId: 0, records, raw: { compression: 0, payload: Buffer.alloc(0), batchSize: records.length, timeMs: Date.now() } };
+}
+
+export function sinkContext(): SinkContext {
+  return { log: pino({ level: 'silent' }), signal: new AbortController().signal };
+}
+
+/** The error a promise rejects with (fails the test if it resolves). */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection, got success');
+}
+
+export async function checkFailure(p: Promise<unknown>): Promise<CheckFailure> {
+  const err = await rejection(p);
+  if (!(err instanceof CheckFailure)) throw new Error(`expected CheckFailure, got ${String(err)}`);
+  return err;
+}
+
+export async function unmappable(p: Promise<unknown>): Promise<UnmappableRecord> {
+  const err = await rejection(p);
+  if (!(err instanceof UnmappableRecord)) throw new Error(`expected UnmappableRecord, got ${String(err)}`);
+  return err;
+}
