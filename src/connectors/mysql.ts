@@ -10,6 +10,8 @@ import type { Run, SqlValue, TableInfo } from './sql-rows.js';
 import { checkSqlSink, openSqlSink, type SqlDialect, type SqlSession, type SqlStatement } from './sql-writer.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
+/** A database that stops answering (not refusing) must fail the write so it is retried on a new connection. */
+const QUERY_TIMEOUT_MS = 60_000;
 
 function quoteIdent(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
@@ -30,11 +32,11 @@ class MySqlSession implements SqlSession {
 
   async exec(sql: string, params: readonly SqlValue[]): Promise<void> {
     // Values are scalars only (nested JSON is text already): mysql2 would expand an object into `k` = v pairs.
-    await this.conn.query(sql, params as SqlValue[]);
+    await this.conn.query({ sql, timeout: QUERY_TIMEOUT_MS }, params as SqlValue[]);
   }
 
   async rows(sql: string, params: readonly SqlValue[]): Promise<Record<string, unknown>[]> {
-    const [result] = await this.conn.query(sql, params as SqlValue[]);
+    const [result] = await this.conn.query({ sql, timeout: QUERY_TIMEOUT_MS }, params as SqlValue[]);
     return Array.isArray(result) ? (result as Record<string, unknown>[]) : [];
   }
 

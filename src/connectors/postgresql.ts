@@ -9,6 +9,8 @@ import type { Run, SqlValue, TableInfo } from './sql-rows.js';
 import { checkSqlSink, openSqlSink, type SqlDialect, type SqlSession, type SqlStatement } from './sql-writer.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
+/** A database that stops answering (not refusing) must fail the write so it is retried on a new connection. */
+const QUERY_TIMEOUT_MS = 60_000;
 
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -73,6 +75,7 @@ const dialect: SqlDialect = {
       password: config.password,
       database: config.database,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
       keepAlive: true,
       application_name: 'hstreamlite-sink',
     });

@@ -2,8 +2,10 @@
 import { blackholeSink } from './blackhole.js';
 import type { SinkDriver } from './driver.js';
 import { hstreamSink } from './hstream.js';
+import { mysqlSink } from './mysql.js';
+import { postgresqlSink } from './postgresql.js';
 
-const SINKS: readonly SinkDriver[] = [blackholeSink, hstreamSink];
+const SINKS: readonly SinkDriver[] = [postgresqlSink, mysqlSink, hstreamSink, blackholeSink];
 
 const byTarget = new Map(SINKS.map((d) => [d.target, d]));
 
