@@ -4,17 +4,26 @@
  * - the hstream mirror: records/s from a source server into a second
  *   server, against our own Append of the same records into that server
  *   (100×1 KiB per call, 16 calls in flight: what a fast client gets).
+ * - the postgresql sink: records/s of 1 KiB JSON rows upserted into a real
+ *   PostgreSQL (Debian's, started by the bench on a free port), against a
+ *   bare `pg` loop upserting the same rows in the same batches (1,000 rows
+ *   per multi-row INSERT … ON CONFLICT, one transaction each).
  * Each rep: the source stream is filled first (untimed); the time runs from
  * CreateConnector until the connector reports every record delivered.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import type { HStreamClient } from '../src/client.js';
+import { encodeRecords } from '../src/records.js';
 import { CALL_DEADLINE_MS, createStream, prefill, startHStream, type HStreamTarget } from './clients.js';
 import type { Rep } from './harness.js';
 import { batchPool } from './payload.js';
-import { compared, type Scenario } from './scenario.js';
+import { postgresUnavailable, startPostgres, type TestPostgres } from './postgres.js';
+import { compared, SkipScenario, type Scenario } from './scenario.js';
 
+const PG_BASELINE = 'baseline/pg/multi-row-upsert-batch=1000x1KiB';
+const PG_ROWS_PER_STATEMENT = 1000;
 const MIRROR_BASELINE = 'baseline/hstreamlite/append-batch=100x1KiB/inflight=16';
 
 /** Records the connector says it delivered (GetStats connStat, as upstream's). */
@@ -61,7 +70,89 @@ async function appendRep(target: HStreamTarget, i: number, records: number): Pro
   return { value: records / ((performance.now() - t0) / 1000) };
 }
 
+/** 1 KiB JSON rows {"id":n,"body":"…"}. */
+function jsonRow(id: number): { id: number; body: string } {
+  return { id, body: `row ${id} `.padEnd(1000, 'x') };
+}
+
+async function pgBaselineRep(db: TestPostgres, i: number, records: number): Promise<Rep> {
+  const table = `base_${i < 0 ? 'warm' : i}`;
+  await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, body text)`);
+  const client = new pg.Client({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database });
+  await client.connect();
+  try {
+    const t0 = performance.now();
+    for (let from = 0; from < records; from += PG_ROWS_PER_STATEMENT) {
+      const rows = Array.from({ length: Math.min(PG_ROWS_PER_STATEMENT, records - from) }, (_, k) => jsonRow(from + k));
+      const params = rows.flatMap((r) => [r.id, r.body]);
+      const values = rows.map((_, k) => `($${2 * k + 1}, $${2 * k + 2})`).join(', ');
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO ${table} (id, body) VALUES ${values} ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body`, params);
+      await client.query('COMMIT');
+    }
+    return { value: records / ((performance.now() - t0) / 1000) };
+  } finally {
+    await client.end();
+  }
+}
+
+async function pgSinkRep(db: TestPostgres, source: HStreamTarget, i: number, records: number): Promise<Rep> {
+  const name = i < 0 ? 'warm' : String(i);
+  const table = `sink_${name}`;
+  const stream = `bench_pg_${name}`;
+  await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, body text)`);
+  const shardId = await createStream(source.client, stream);
+  for (let from = 0; from < records; from += 100) {
+    const batch = Array.from({ length: Math.min(100, records - from) }, (_, k) => ({
+      header: { flag: 'JSON' as const, attributes: {}, key: '' },
+      payload: Buffer.from(JSON.stringify(jsonRow(from + k))),
+    }));
+    await source.client.unary('Append', { streamName: stream, shardId, records: { compressionType: 'None', batchSize: batch.length, payload: encodeRecords(batch) } }, { deadlineMs: CALL_DEADLINE_MS });
+  }
+  const t0 = performance.now();
+  const config = { stream, host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, table };
+  await source.client.unary('CreateConnector', { name: `pg_${name}`, type: 'SINK', target: 'postgresql', config: JSON.stringify(config) }, { deadlineMs: CALL_DEADLINE_MS });
+  await untilDelivered(source.client, `pg_${name}`, records, 120_000);
+  const value = records / ((performance.now() - t0) / 1000);
+  await source.client.unary('DeleteConnector', { name: `pg_${name}` }, { deadlineMs: CALL_DEADLINE_MS });
+  const [{ n }] = (await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)) as [{ n: string }];
+  if (Number(n) !== records) throw new Error(`the sink table holds ${n} rows, expected ${records}`);
+  return { value };
+}
+
 export const connectorScenarios: Scenario[] = [
+  {
+    id: 'connector/postgresql',
+    title: 'postgresql sink: 1 KiB JSON rows/s upserted into a real PostgreSQL, vs a bare pg multi-row upsert loop of the same rows',
+    modes: ['quick', 'full'],
+    timeoutMs: { quick: 300_000, full: 600_000 },
+    async run(ctx, scope) {
+      if (postgresUnavailable) throw new SkipScenario(`PostgreSQL is not installed here (${postgresUnavailable})`);
+      const records = ctx.mode === 'quick' ? 30_000 : 100_000;
+      const db = await startPostgres();
+      try {
+        const source = await startHStream(scope, { dataDir: scope.tempDir() });
+        await pgBaselineRep(db, -1, 5_000);
+        await pgSinkRep(db, source, -1, 5_000);
+        const sink: Rep[] = [];
+        const base: Rep[] = [];
+        for (let i = 0; i < ctx.timing.reps; i++) {
+          ctx.progress(`connector/postgresql rep ${i + 1}`);
+          if (i % 2 === 0) {
+            base.push(await pgBaselineRep(db, i, records));
+            sink.push(await pgSinkRep(db, source, i, records));
+          } else {
+            sink.push(await pgSinkRep(db, source, i, records));
+            base.push(await pgBaselineRep(db, i, records));
+          }
+        }
+        ctx.baselines.add(PG_BASELINE, 'rec/s', 'higher', base);
+        return [compared(`connector/postgresql/records=${records}x1KiB-json`, 'rec/s', 'higher', sink, { name: PG_BASELINE, reps: base })];
+      } finally {
+        await db.stop();
+      }
+    },
+  },
   {
     id: 'connector/mirror',
     title: 'hstream mirror sink: records/s into a second server, vs our own Append of the same records there',

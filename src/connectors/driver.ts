@@ -89,10 +89,43 @@ export interface SinkDriver {
   readonly target: string;
   /** the type's own keys; the runtime merges its common keys (stream, task.*) in */
   readonly spec: JsonSchema;
+  /** whether the writer reads records as JSON (payloadJson): the runtime then parses them ahead, during the previous write */
+  readonly readsJson?: boolean;
   /** config keys whose values never leave the server (masked in replies, logs, metrics) */
   readonly secretKeys: readonly string[];
   /** Checks the target (connect, table, keys) before a connector is created; throws CheckFailure. */
   check(config: ConnectorConfig, ctx: SinkContext): Promise<void>;
   /** Opens a writer for a running connector; a failure here is a target failure (retried). */
   open(config: ConnectorConfig, ctx: SinkContext): Promise<SinkWriter>;
+}
+
+/** A record's payload read as JSON text: the value, or why it is not JSON. */
+export type PayloadJson = { ok: true; text: string; value: unknown } | { ok: false; reason: 'not UTF-8' | 'not JSON'; text: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const parsedPayloads = new WeakMap<HStreamRecord, PayloadJson>();
+
+/**
+ * The payload parsed as JSON, once per record: the runtime parses the next
+ * records while the target is busy with the previous write, and drivers
+ * that take JSON read the result here.
+ */
+export function payloadJson(record: HStreamRecord): PayloadJson {
+  let parsed = parsedPayloads.get(record);
+  if (parsed) return parsed;
+  let text: string;
+  try {
+    text = utf8.decode(record.payload);
+  } catch {
+    parsed = { ok: false, reason: 'not UTF-8', text: '' };
+    parsedPayloads.set(record, parsed);
+    return parsed;
+  }
+  try {
+    parsed = { ok: true, text, value: JSON.parse(text) as unknown };
+  } catch {
+    parsed = { ok: false, reason: 'not JSON', text };
+  }
+  parsedPayloads.set(record, parsed);
+  return parsed;
 }

@@ -170,6 +170,7 @@ const dialect: SqlDialect = {
 };
 
 export const mysqlSink: SinkDriver = {
+  readsJson: true,
   target: 'mysql',
   spec: sqlSinkSpec('mysql', 'MySQL', 3306),
   secretKeys: ['password'],

@@ -167,6 +167,7 @@ const dialect: SqlDialect = {
 };
 
 export const postgresqlSink: SinkDriver = {
+  readsJson: true,
   target: 'postgresql',
   spec: sqlSinkSpec('postgresql', 'PostgreSQL', 5432),
   secretKeys: ['password'],

@@ -13,14 +13,14 @@
 import type { Logger } from 'pino';
 import { DurableConsumer, type ConsumedBatch } from '../core/subscriptions/durable-consumer.js';
 import type { SubscriptionManager } from '../core/subscriptions/manager.js';
-import { UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkDriver, type SinkRecord, type SinkWriter, type SourceStream } from './driver.js';
+import { payloadJson, UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkDriver, type SinkRecord, type SinkWriter, type SourceStream } from './driver.js';
 import type { RuntimeOptions } from './spec.js';
 import type { TaskLog } from './task-log.js';
 
 const BACKOFF_FIRST_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
-/** batches taken from the subscription in one go at most, whatever their sizes */
-const MAX_BATCHES_PER_WRITE = 256;
+/** batches a sink may have delivered and not yet taken: room for a few writes of `task.batch.maxRecords` */
+const BUFFERED_BATCHES = 64;
 
 export interface SinkCounters {
   records: number;
@@ -84,19 +84,30 @@ export class SinkTask {
       uri: 'in-process',
       userAgent: `hstreamlite-connector/${deps.driver.target}`,
       signal: this.#signal,
+      buffer: BUFFERED_BATCHES,
     });
     this.#consumer = consumer;
     deps.log.info(`task started: reading stream ${deps.options.stream}`);
     deps.onState({ kind: 'running' });
     try {
       const batches = consumer[Symbol.asyncIterator]();
+      const max = deps.options.maxBatchRecords;
+      // One write is in flight while the next group is read and decoded: the target and our
+      // decoding work at the same time instead of taking turns.
+      let writing: Promise<boolean> = Promise.resolve(true);
       for (;;) {
         const next = await batches.next();
         if (next.done) break;
-        const group = [next.value, ...consumer.takeBuffered(MAX_BATCHES_PER_WRITE - 1)];
-        const ok = await this.#deliver(consumer, group);
-        if (!ok) return;
+        const group = [next.value, ...consumer.takeBuffered(max - next.value.indexes.length)];
+        if (deps.driver.readsJson) prepare(group);
+        if (!(await writing)) return;
+        // what arrived during the write fills the group up
+        const more = consumer.takeBuffered(max - group.reduce((n, b) => n + b.indexes.length, 0));
+        if (deps.driver.readsJson) prepare(more);
+        writing = this.#deliver(consumer, [...group, ...more]);
+        writing.catch(() => undefined);
       }
+      if (!(await writing)) return;
     } catch (err) {
       if (!this.#signal.aborted) {
         const message = `reading the stream failed: ${(err as Error).message}`;
@@ -202,6 +213,11 @@ export class SinkTask {
       this.#deps.pino.warn({ err }, 'closing a connector target failed');
     }
   }
+}
+
+/** Decodes the batches and parses their JSON payloads ahead of the write that needs them. */
+function prepare(group: readonly ConsumedBatch[]): void {
+  for (const batch of group) for (const record of batch.records()) payloadJson(record);
 }
 
 /** Records are decoded on first use: the mirror forwards most batches as stored and never needs them. */

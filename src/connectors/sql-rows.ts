@@ -8,7 +8,7 @@
  * table's primary key. An object whose only fields are `key` and `value`
  * is always read as the first shape, even for a table with such columns.
  */
-import { UnmappableRecord, type SinkRecord } from './driver.js';
+import { payloadJson, UnmappableRecord, type SinkRecord } from './driver.js';
 
 /** A scalar as the database client binds it: nested JSON is bound as its text. */
 export type SqlValue = string | number | boolean | null;
@@ -53,7 +53,6 @@ export interface Run {
   readonly ops: readonly RowOp[];
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Record payloads for messages: enough to recognise, never a whole 1 MiB document. */
 function preview(text: string): string {
@@ -61,20 +60,14 @@ function preview(text: string): string {
 }
 
 function decodeObject(rec: SinkRecord): Record<string, unknown> {
-  let text: string;
-  try {
-    text = utf8.decode(rec.record.payload);
-  } catch {
+  const json = payloadJson(rec.record);
+  if (!json.ok && json.reason === 'not UTF-8') {
     throw new UnmappableRecord(`record ${rec.id}: payload is not UTF-8 text, expected a JSON object`, rec.id);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new UnmappableRecord(`record ${rec.id}: payload is not JSON, expected a JSON object: ${preview(text)}`, rec.id);
-  }
+  if (!json.ok) throw new UnmappableRecord(`record ${rec.id}: payload is not JSON, expected a JSON object: ${preview(json.text)}`, rec.id);
+  const parsed = json.value;
   if (!isPlainObject(parsed)) {
-    throw new UnmappableRecord(`record ${rec.id}: payload is JSON but not an object: ${preview(text)}`, rec.id);
+    throw new UnmappableRecord(`record ${rec.id}: payload is JSON but not an object: ${preview(json.text)}`, rec.id);
   }
   return parsed;
 }

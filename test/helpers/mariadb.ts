@@ -17,7 +17,7 @@ import {
   spawnAsDbUser,
   stopProcess,
   waitUntilReady,
-} from './db-process.js';
+} from '../../bench/db-process.js';
 
 export interface TestMariaDb {
   readonly host: '127.0.0.1';

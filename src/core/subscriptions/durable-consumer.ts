@@ -104,13 +104,16 @@ export class DurableConsumer implements AsyncIterable<ConsumedBatch> {
   }
 
   /**
-   * Batches already delivered and waiting, up to `max`, without waiting for
-   * more: a sink takes what the iterator gave plus these, and writes them in
-   * one call to its target.
+   * Batches already delivered and waiting, without waiting for more: whole
+   * batches, in order, while their records stay within `maxRecords`. A sink
+   * takes what the iterator gave plus these and writes them in one call.
    */
-  takeBuffered(max: number): ConsumedBatch[] {
-    if (this.closed || max <= 0) return [];
-    const taken = this.#queue.splice(0, max);
+  takeBuffered(maxRecords: number): ConsumedBatch[] {
+    if (this.closed) return [];
+    let n = 0;
+    let records = 0;
+    while (n < this.#queue.length && records + this.#queue[n]!.indexes.length <= maxRecords) records += this.#queue[n++]!.indexes.length;
+    const taken = this.#queue.splice(0, n);
     this.#releaseRoom();
     return taken;
   }
