@@ -1,6 +1,7 @@
 /** Records to row operations and statements, without a database. */
 import { describe, expect, it } from 'vitest';
 import { groupRuns, planRecord, type TableInfo } from '../../src/connectors/sql-rows.js';
+import { splitByKey } from '../../src/connectors/sql-writer.js';
 import { rec, rejection } from './sink-fixtures.js';
 import { UnmappableRecord } from '../../src/connectors/driver.js';
 
@@ -51,5 +52,38 @@ describe('groupRuns', () => {
   it('splits a run that would bind too many values', () => {
     const ops = Array.from({ length: 10 }, (_, i) => planRecord(rec({ id: i, name: 'x' }), table));
     expect(groupRuns(ops, { maxParams: 6, maxBytes: 1 << 20 }).map((r) => r.ops.length)).toEqual([3, 3, 3, 1]);
+  });
+});
+
+describe('splitByKey', () => {
+  const plan = (rows: object[]) => rows.map((r) => planRecord(rec(r), table));
+
+  it('keeps every row of a key in one part, in order, and uses every part', () => {
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ id: i % 50, n: i }));
+    const parts = splitByKey(plan(rows), 2);
+    expect(parts).toHaveLength(2);
+    expect(parts.every((p) => p.length > 0)).toBe(true);
+    expect(parts.flat()).toHaveLength(1000);
+    for (const part of parts) {
+      const seen = new Map<unknown, number>();
+      for (const op of part) {
+        const id = op.values[op.columns.indexOf('id')];
+        const n = op.values[op.columns.indexOf('n')] as number;
+        // rows of a key stay in append order within their part
+        expect(n).toBeGreaterThan(seen.get(id) ?? -1);
+        seen.set(id, n);
+      }
+    }
+    for (let id = 0; id < 50; id++) expect(parts.filter((p) => p.some((op) => op.values[op.columns.indexOf('id')] === id))).toHaveLength(1);
+  });
+
+  it('keeps a small write, or one whose rows resolve on different keys, in one part', () => {
+    expect(splitByKey(plan(Array.from({ length: 10 }, (_, i) => ({ id: i }))), 2)).toHaveLength(1);
+    const unique: TableInfo = { ...table, uniqueKeys: [['id'], ['name']] };
+    const mixed = [
+      ...Array.from({ length: 300 }, (_, i) => planRecord(rec({ id: i, name: `n${i}` }), unique)),
+      planRecord(rec({ key: { name: 'n1' }, value: { id: 1 } }), unique),
+    ];
+    expect(splitByKey(mixed, 2)).toHaveLength(1);
   });
 });
