@@ -80,6 +80,9 @@ export function describeFailure(err: unknown, address: string): string {
   try {
     const body = JSON.parse(details) as { error?: unknown; message?: unknown; extra?: unknown };
     if (body && typeof body === 'object' && typeof body.message === 'string') {
+      // A refused connector config (604) carries the check result: say what was expected, not its JSON.
+      const check = body.extra as { crtMessage?: unknown; crtDetail?: unknown } | null;
+      if (check && typeof check === 'object' && typeof check.crtDetail === 'string') return `${body.message}: ${String(check.crtMessage)}: ${check.crtDetail}`;
       const extra = body.extra === null || body.extra === undefined || body.extra === '' ? '' : typeof body.extra === 'string' ? body.extra : JSON.stringify(body.extra);
       return extra ? `${body.message}: ${extra}` : body.message;
     }

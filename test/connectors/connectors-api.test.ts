@@ -182,3 +182,27 @@ describe('hstream mirror sink', () => {
     expect(view.status).toBe('RUNNING');
   });
 });
+
+describe('hstream sql with connectors', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer();
+    await createStream(s.client, 'events', 1);
+  });
+  afterAll(async () => s.destroy());
+
+  it('prints upstream tables, Done., and a refused config as a sentence', async () => {
+    const { cliFor, oneErrorLine } = await import('../cli/cli-harness.js');
+    const cli = cliFor(s.server.url);
+    const created = await cli(['sql', '-e', `CREATE SINK CONNECTOR bh TO blackhole WITH ("stream" = 'events');`]);
+    expect(created.stdout).toBe(['+------+---------+', '| Name | Status  |', '+------+---------+', '| bh   | RUNNING |', '+------+---------+', ''].join('\n'));
+    expect((await cli(['sql', '-e', 'PAUSE CONNECTOR bh;'])).stdout).toBe('Done.\n');
+    expect((await cli(['sql', '-e', 'SHOW CONNECTORS;'])).stdout).toContain('| bh   | STOPPED |');
+    const refused = await cli(['sql', '-e', `CREATE SINK CONNECTOR m TO hstream WITH ("stream" = 'events');`]);
+    expect(oneErrorLine(refused)).toBe('Error: ConnectorCheckFailed: invalid config: missing required key "serviceUrl"');
+    const dup = await cli(['sql', '-e', `CREATE SINK CONNECTOR bh TO blackhole WITH ("stream" = 'events');`]);
+    expect(oneErrorLine(dup)).toBe('Error: ConnectorExists: bh');
+    expect((await cli(['sql', '-e', 'DROP CONNECTOR bh;'])).stdout).toBe('Done.\n');
+    expect((await cli(['sql', '-e', 'SHOW CONNECTORS;'])).stdout).toBe(['+------+--------+', '| Name | Status |', '+------+--------+', ''].join('\n'));
+  });
+});
