@@ -1,0 +1,197 @@
+/**
+ * The checks every SQL sink driver passes, run against its real database:
+ * postgresql-driver.test.ts and mysql-driver.test.ts each call this with
+ * their driver, database and the few texts that differ.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UnmappableRecord, type SinkDriver, type SinkWriter } from '../../src/connectors/driver.js';
+import { batch, checkFailure, rec, rejection, sinkContext, unmappable } from './sink-fixtures.js';
+
+const DB_HOOK_TIMEOUT = 120_000;
+
+export interface TestDatabase {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SqlDriverCase {
+  driver: SinkDriver;
+  /** why the database cannot run here, or undefined */
+  unavailable: string | undefined;
+  start(): Promise<TestDatabase>;
+  /** column types differ: t1 (id int key, name, n int, doc json) and restart (id int key, v text) */
+  ddl: { t1: string; restart: string };
+  /** t1 named with its schema or database, as the dialect writes it */
+  qualifiedTable(db: TestDatabase): string;
+  /** SELECT n (row count) and bytes (total body length) of table big, both as integers */
+  countBigSql: string;
+  errors: { wrongPassword: RegExp; notAnInteger: RegExp };
+}
+
+export function describeSqlDriver(d: SqlDriverCase): void {
+    describe.skipIf(d.unavailable !== undefined)(`${d.driver.target} sink driver${d.unavailable ? ` (skipped: ${d.unavailable})` : ''}`, () => {
+  let db: TestDatabase;
+  const ctx = sinkContext();
+  const config = (over: Record<string, unknown> = {}) => ({
+    stream: 's1', host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, table: 't1', ...over,
+  });
+  const rows = async (table: string) => db.query(`SELECT * FROM ${table} ORDER BY 1`);
+
+  beforeAll(async () => {
+    db = await d.start();
+    await db.query(d.ddl.t1);
+    await db.query('CREATE TABLE nopk (a int)');
+    await db.query('CREATE TABLE big (id int PRIMARY KEY, body text)');
+    await db.query(d.ddl.restart);
+  }, DB_HOOK_TIMEOUT);
+
+  afterAll(async () => {
+    await db?.stop();
+  }, DB_HOOK_TIMEOUT);
+
+  describe('check', () => {
+    it('accepts a reachable table with a primary key', async () => {
+      await d.driver.check(config(), ctx);
+      await d.driver.check(config({ table: d.qualifiedTable(db) }), ctx);
+    });
+
+    it('refuses a wrong password without showing either password', async () => {
+      const wrong = 'wrong-Secret-4711';
+      const f = await checkFailure(d.driver.check(config({ password: wrong }), ctx));
+      expect(f.kind).toBe('CONNECTION');
+      expect(f.message).toBe('get connector failed');
+      expect(f.detail).toContain(`cannot connect to ${d.driver.target} at 127.0.0.1:${db.port}`);
+      expect(f.detail).toMatch(d.errors.wrongPassword);
+      for (const text of [f.message, f.detail, String(f)]) {
+        expect(text).not.toContain(wrong);
+        expect(text).not.toContain(db.password);
+      }
+    });
+
+    it('refuses an unreachable port', async () => {
+      const f = await checkFailure(d.driver.check(config({ port: 1 }), ctx));
+      expect(f.kind).toBe('CONNECTION');
+      expect(f.detail).toContain(`cannot connect to ${d.driver.target} at 127.0.0.1:1`);
+      expect(f.detail).toContain('ECONNREFUSED');
+      expect(f.detail).not.toContain(db.password);
+    });
+
+    it('refuses a missing table and a table without primary key', async () => {
+      const missing = await checkFailure(d.driver.check(config({ table: 'nosuch' }), ctx));
+      expect(missing.kind).toBe('KEYS');
+      expect(missing.message).toBe('table/primary keys not found');
+      expect(missing.detail).toBe(`table nosuch does not exist in database ${db.database}`);
+      const nopk = await checkFailure(d.driver.check(config({ table: 'nopk' }), ctx));
+      expect(nopk.kind).toBe('KEYS');
+      expect(nopk.detail).toBe('table nopk has no primary key');
+    });
+  });
+
+  describe('write', () => {
+    let writer: SinkWriter;
+    beforeAll(async () => {
+      writer = await d.driver.open(config(), ctx);
+    });
+    afterAll(async () => {
+      await writer?.close();
+    });
+
+    it('upserts plain rows: a repeated key leaves one row with the last value', async () => {
+      await writer.write([
+        batch(rec({ id: 1, name: 'a' }), rec({ id: 1, name: 'b', n: 1 }), rec({ id: 2, name: 'c', doc: { x: [1, 2] } })),
+        batch(rec(JSON.stringify({ id: 3, name: 'raw' }), 'RAW')),
+      ]);
+      await writer.write([batch(rec({ id: 2, name: 'c2', n: 7 }))]);
+      expect(await rows('t1')).toEqual([
+        { id: 1, name: 'b', n: 1, doc: null },
+        { id: 2, name: 'c2', n: 7, doc: { x: [1, 2] } },
+        { id: 3, name: 'raw', n: null, doc: null },
+      ]);
+    });
+
+    it('applies key/value records: value upserts, null value deletes, in order', async () => {
+      await writer.write([batch(
+        rec({ key: { id: 10 }, value: { id: 10, name: 'kv' } }),
+        rec({ key: { id: 11 }, value: { name: 'no id in value' } }),
+        rec({ key: { id: 3 }, value: null }),
+        rec({ key: { id: 10 }, value: null }),
+        rec({ key: { id: 10 }, value: { name: 'back' } }),
+      )]);
+      const got = await db.query('SELECT id, name FROM t1 WHERE id IN (3, 10, 11) ORDER BY id');
+      expect(got).toEqual([{ id: 10, name: 'back' }, { id: 11, name: 'no id in value' }]);
+    });
+
+    it('refuses an unknown column before writing anything of the call', async () => {
+      const good = rec({ id: 20, name: 'must not land' });
+      const bad = rec({ id: 21, nosuch: 1 });
+      const err = await unmappable(writer.write([batch(good), batch(bad)]));
+      expect(err.recordId).toBe(bad.id);
+      expect(err.message).toContain(bad.id);
+      expect(err.message).toContain('nosuch');
+      expect(await db.query('SELECT id FROM t1 WHERE id IN (20, 21)')).toEqual([]);
+      // The runtime calls again without the record; the rest lands.
+      await writer.write([batch(good)]);
+      expect(await db.query('SELECT name FROM t1 WHERE id = 20')).toEqual([{ name: 'must not land' }]);
+    });
+
+    it('refuses payloads that are not JSON objects or lack the primary key', async () => {
+      for (const payload of ['not json', '[1,2]', '42', JSON.stringify({ name: 'no key' }), JSON.stringify({ key: { name: 'x' }, value: { n: 1 } })]) {
+        const r = rec(payload);
+        const err = await unmappable(writer.write([batch(rec({ id: 30, name: 'x' }), r)]));
+        expect(err.recordId).toBe(r.id);
+      }
+      expect(await db.query('SELECT id FROM t1 WHERE id = 30')).toEqual([]);
+    });
+
+    it('finds the row the database refuses on its data and commits nothing of the call', async () => {
+      const good = rec({ id: 40, name: 'ok' });
+      const bad = rec({ id: 41, n: 'not a number' });
+      const err = await rejection(writer.write([batch(good, bad, rec({ id: 42 }))]));
+      expect(err).toBeInstanceOf(UnmappableRecord);
+      expect((err as UnmappableRecord).recordId).toBe(bad.id);
+      expect((err as UnmappableRecord).message).toMatch(d.errors.notAnInteger);
+      expect(await db.query('SELECT id FROM t1 WHERE id IN (40, 41, 42)')).toEqual([]);
+      // The writer's connection is still usable afterwards.
+      await writer.write([batch(good)]);
+      expect(await db.query('SELECT id FROM t1 WHERE id = 40')).toEqual([{ id: 40 }]);
+    });
+
+    it('writes 1,000 rows of about 1 KiB in one call', async () => {
+      const big = await d.driver.open(config({ table: 'big' }), ctx);
+      try {
+        const body = 'x'.repeat(1000);
+        const records = Array.from({ length: 1000 }, (_, i) => rec({ id: i, body }));
+        await big.write([batch(...records.slice(0, 500)), batch(...records.slice(500))]);
+      } finally {
+        await big.close();
+      }
+      expect(await db.query(d.countBigSql)).toEqual([{ n: 1000, bytes: 1_000_000 }]);
+    });
+  });
+
+  it('fails writes while the database is down and writes again after it is back', async () => {
+    const writer = await d.driver.open(config({ table: 'restart' }), ctx);
+    try {
+      await writer.write([batch(rec({ id: 1, v: 'before' }))]);
+      await db.stopServer();
+      const err = await rejection(writer.write([batch(rec({ id: 2, v: 'while down' }))]));
+      expect(err).not.toBeInstanceOf(UnmappableRecord);
+      expect(String(err)).not.toContain(db.password);
+      // Still down: a reconnect attempt fails as a target failure too.
+      expect(await rejection(writer.write([batch(rec({ id: 2, v: 'while down' }))]))).not.toBeInstanceOf(UnmappableRecord);
+      await db.startServer();
+      await writer.write([batch(rec({ id: 2, v: 'after' }))]);
+      expect(await rows('restart')).toEqual([{ id: 1, v: 'before' }, { id: 2, v: 'after' }]);
+    } finally {
+      await writer.close();
+    }
+  }, DB_HOOK_TIMEOUT);
+  });
+}
