@@ -4,7 +4,7 @@
  * runs as root), waiting for readiness without tight bounds, and stopping.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,4 +135,41 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals, g
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A database server that a test can take down and bring back on the same port, then remove. */
+export interface ServerControls {
+  /** stops the server (keeping its data and port) */
+  stopServer(): Promise<void>;
+  /** starts it again unless it runs */
+  startServer(): Promise<void>;
+  /** final: stops it and removes its directory */
+  stop(): Promise<void>;
+}
+
+/**
+ * The stop/start/remove part both database launchers share. `running()`
+ * is the current server process, `launch()` starts a new one, `signal` is
+ * the server's fast-but-clean shutdown.
+ */
+export function serverControls(running: () => ChildProcess | undefined, launch: () => Promise<void>, signal: NodeJS.Signals, dir: string): ServerControls {
+  let removed = false;
+  return {
+    async stopServer() {
+      const child = running();
+      if (child) await stopProcess(child, signal);
+    },
+    async startServer() {
+      const child = running();
+      if (child && child.exitCode === null && child.signalCode === null) return;
+      await launch();
+    },
+    async stop() {
+      if (removed) return;
+      removed = true;
+      const child = running();
+      if (child) await stopProcess(child, signal);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

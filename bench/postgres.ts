@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import {
@@ -16,7 +16,7 @@ import {
   giveToDbUser,
   runAsDbUser,
   spawnAsDbUser,
-  stopProcess,
+  serverControls,
   waitUntilReady,
 } from './db-process.js';
 
@@ -117,7 +117,6 @@ export async function startPostgres(): Promise<TestPostgres> {
     await boot.end();
   }
 
-  let removed = false;
   return {
     host: '127.0.0.1',
     port,
@@ -132,19 +131,7 @@ export async function startPostgres(): Promise<TestPostgres> {
         await c.end();
       }
     },
-    async stopServer() {
-      // SIGINT is postgres's fast shutdown: open sessions are cut, like a real outage.
-      if (child) await stopProcess(child, 'SIGINT');
-    },
-    async startServer() {
-      if (child && child.exitCode === null && child.signalCode === null) return;
-      await launch('test');
-    },
-    async stop() {
-      if (removed) return;
-      removed = true;
-      if (child) await stopProcess(child, 'SIGINT');
-      rmSync(dir, { recursive: true, force: true });
-    },
+    // SIGINT is postgres's fast shutdown: open sessions are cut, like a real outage.
+    ...serverControls(() => child, () => launch('test'), 'SIGINT', dir),
   };
 }

@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import {
@@ -15,7 +15,7 @@ import {
   freePort,
   runAsDbUser,
   spawnAsDbUser,
-  stopProcess,
+  serverControls,
   waitUntilReady,
 } from '../../bench/db-process.js';
 
@@ -106,7 +106,6 @@ export async function startMariaDb(): Promise<TestMariaDb> {
     await root.end();
   }
 
-  let removed = false;
   return {
     host: '127.0.0.1',
     port,
@@ -122,18 +121,6 @@ export async function startMariaDb(): Promise<TestMariaDb> {
         await c.end();
       }
     },
-    async stopServer() {
-      if (child) await stopProcess(child, 'SIGTERM');
-    },
-    async startServer() {
-      if (child && child.exitCode === null && child.signalCode === null) return;
-      await launch('test');
-    },
-    async stop() {
-      if (removed) return;
-      removed = true;
-      if (child) await stopProcess(child, 'SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
-    },
+    ...serverControls(() => child, () => launch('test'), 'SIGTERM', dir),
   };
 }
