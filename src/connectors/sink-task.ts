@@ -78,7 +78,7 @@ export class SinkTask {
   }
 
   async #run(): Promise<void> {
-    const { deps } = { deps: this.#deps };
+    const deps = this.#deps;
     const consumer = DurableConsumer.open(deps.subscriptions, deps.subscriptionId, {
       name: 'connector',
       uri: 'in-process',
@@ -147,7 +147,7 @@ export class SinkTask {
 
   async #writeAndAck(consumer: DurableConsumer, chunk: ConsumedBatch[]): Promise<boolean> {
     let batches = chunk.map(toSinkBatch);
-    const { deps } = { deps: this.#deps };
+    const deps = this.#deps;
     let attempt = 0;
     for (;;) {
       if (this.#signal.aborted) return false;
