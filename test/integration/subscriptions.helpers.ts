@@ -50,6 +50,7 @@ export class TestConsumer {
   readonly call: grpc.ClientDuplexStream<Record<string, unknown>, FetchResponse>;
   ack: AckPolicy;
   private waiters = new Set<() => void>();
+  private halfClosed = false;
 
   constructor(
     client: HStreamClient,
@@ -90,6 +91,9 @@ export class TestConsumer {
   }
 
   sendAcks(ids: WireRecordId[]): void {
+    // After a half-close nothing more can be sent: a write after end() destroys the client
+    // stream without cancelling the call, and its status would never arrive.
+    if (this.halfClosed) return;
     this.call.write({ subscriptionId: this.subscriptionId, consumerName: this.name, ackIds: ids });
   }
 
@@ -136,6 +140,7 @@ export class TestConsumer {
    * never ends fails the test with this consumer's name instead of the test timing out.
    */
   async close(timeoutMs = 20_000): Promise<CallEnd> {
+    this.halfClosed = true;
     this.call.end();
     return within(this.ended, timeoutMs, `${this.name}: the server did not end the call after a half-close`);
   }
