@@ -137,6 +137,17 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals, g
   }
 }
 
+/** A database started for a test or the bench: where it listens, its test user, and its controls. */
+export interface TestDatabase extends ServerControls {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  /** runs one statement as the test user on a fresh connection (works across restarts) */
+  query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+}
+
 /** A database server that a test can take down and bring back on the same port, then remove. */
 export interface ServerControls {
   /** stops the server (keeping its data and port) */

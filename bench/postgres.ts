@@ -17,24 +17,11 @@ import {
   runAsDbUser,
   spawnAsDbUser,
   serverControls,
+  type TestDatabase,
   waitUntilReady,
 } from './db-process.js';
 
-export interface TestPostgres {
-  readonly host: '127.0.0.1';
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-  readonly database: string;
-  /** runs one statement as the test user on a fresh connection (works across restarts) */
-  query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
-  /** fast shutdown, keeping the data and the port */
-  stopServer(): Promise<void>;
-  /** starts the stopped server again on the same port and waits until it takes connections */
-  startServer(): Promise<void>;
-  /** final: stops the server and removes its directory */
-  stop(): Promise<void>;
-}
+export type TestPostgres = TestDatabase;
 
 /** The newest installed server's bin dir (Debian puts each major version in its own). */
 function findBinDir(): string | undefined {

@@ -5,21 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnmappableRecord, type SinkDriver, type SinkWriter } from '../../src/connectors/driver.js';
+import type { TestDatabase } from '../../bench/db-process.js';
 import { batch, checkFailure, rec, rejection, sinkContext, unmappable } from './sink-fixtures.js';
 
 const DB_HOOK_TIMEOUT = 120_000;
 
-export interface TestDatabase {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-  readonly database: string;
-  query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
-  stopServer(): Promise<void>;
-  startServer(): Promise<void>;
-  stop(): Promise<void>;
-}
 
 export interface SqlDriverCase {
   driver: SinkDriver;

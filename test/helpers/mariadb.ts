@@ -16,24 +16,11 @@ import {
   runAsDbUser,
   spawnAsDbUser,
   serverControls,
+  type TestDatabase,
   waitUntilReady,
 } from '../../bench/db-process.js';
 
-export interface TestMariaDb {
-  readonly host: '127.0.0.1';
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-  readonly database: string;
-  /** runs one statement as the test user on a fresh connection (works across restarts) */
-  query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
-  /** clean shutdown, keeping the data and the port */
-  stopServer(): Promise<void>;
-  /** starts the stopped server again on the same port and waits until it takes connections */
-  startServer(): Promise<void>;
-  /** final: stops the server and removes its directory */
-  stop(): Promise<void>;
-}
+export type TestMariaDb = TestDatabase;
 
 function findBinary(names: readonly string[]): string | undefined {
   for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']) {
