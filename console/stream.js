@@ -29,7 +29,7 @@ function AppendForm({ stream, onAppended }) {
   return html`<form onSubmit=${submit} aria-labelledby="append-title" class="card">
     <h2 id="append-title">Append a test record</h2>
     <div class="inline">
-      <label>Type <select name="type" value=${type} onChange=${(e) => setType(e.target.value)}>
+      <label>Type <select name="type" aria-label="Type" value=${type} onChange=${(e) => setType(e.target.value)}>
         <option value="HRECORD">JSON (HRECORD)</option><option value="RAW">RAW (text)</option>
       </select></label>
       <label>Key <input name="key" value=${key} onInput=${(e) => setKey(e.target.value)} placeholder="(none)" /></label>
@@ -70,10 +70,10 @@ function RecordBrowser({ stream, shards, version }) {
   return html`<section aria-labelledby="browser-title" class="card">
     <h2 id="browser-title">Records</h2>
     <form class="inline" onSubmit=${(e) => { e.preventDefault(); load(startOf()); }}>
-      <label>Shard <select name="shard" value=${shard} onChange=${(e) => setShard(e.target.value)}>
+      <label>Shard <select name="shard" aria-label="Shard" value=${shard} onChange=${(e) => setShard(e.target.value)}>
         ${shards.map((s) => html`<option value=${s.shard_id}>${s.shard_id}</option>`)}
       </select></label>
-      <label>From <select name="from" value=${from} onChange=${(e) => setFrom(e.target.value)}>
+      <label>From <select name="from" aria-label="From" value=${from} onChange=${(e) => setFrom(e.target.value)}>
         <option value="earliest">EARLIEST</option><option value="latest">LATEST (newest page)</option>
         <option value="record">a RecordId</option><option value="time">a time</option>
       </select></label>

@@ -1,0 +1,199 @@
+/**
+ * The console's HTTP API without a browser: the token and Origin rules,
+ * input checks (4xx with one JSON error shape), security headers, push
+ * query cleanup when the client disconnects, and HTTPS with --enable-tls.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeStruct } from '../../src/struct.js';
+import { makeCerts } from '../helpers/certs.js';
+import { batch } from '../helpers/records.js';
+import { eventually, startTestServer, type TestServer } from '../helpers/server.js';
+import { createStream } from '../helpers/streams.js';
+
+const TOKEN = 'console-test-token-0123';
+
+describe('console API', () => {
+  let t: TestServer;
+  let base: string;
+  const call = (path: string, init: RequestInit & { token?: string | null; origin?: string } = {}) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (init.token !== null) headers.authorization = `Bearer ${init.token ?? TOKEN}`;
+    if (init.origin) headers.origin = init.origin;
+    return fetch(base + path, { ...init, headers });
+  };
+  const names = async () => {
+    const { streams } = await t.client.unary<{ streams: Array<{ streamName: string }> }>('ListStreams', {});
+    const { queries } = await t.client.unary<{ queries: Array<{ id: string }> }>('ListQueries', {});
+    const { subscription } = await t.client.unary<{ subscription: Array<{ subscriptionId: string }> }>('ListSubscriptions', {});
+    return [...streams.map((s) => s.streamName), ...queries.map((q) => q.id), ...subscription.map((s) => s.subscriptionId)];
+  };
+
+  beforeAll(async () => {
+    t = await startTestServer({ httpPort: 0, httpToken: TOKEN });
+    base = `http://127.0.0.1:${t.server.httpPort}`;
+  });
+  afterAll(() => t.destroy());
+
+  it('needs the bearer token on every route but /healthz; the console files load without it', async () => {
+    expect((await call('/healthz', { token: null })).status).toBe(200);
+    for (const path of ['/v1/streams', '/v1/overview', '/v1/samples', '/v1/subscriptions', '/metrics']) {
+      const res = await call(path, { token: null });
+      expect(res.status, path).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(await res.json()).toMatchObject({ error: expect.stringContaining('Authorization') });
+      expect((await call(path, { token: 'not-the-token' })).status, path).toBe(401);
+      expect((await call(path)).status, path).toBe(200);
+    }
+    const page = await call('/', { token: null });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script type="importmap">');
+    expect((await call('/console/app.js', { token: null })).status).toBe(200);
+    // the refused request changed nothing
+    expect((await call('/v1/streams', { method: 'POST', token: null, body: JSON.stringify({ stream_name: 'no_token' }) })).status).toBe(401);
+    expect(await names()).not.toContain('no_token');
+  });
+
+  it('refuses state changes from another origin, and allows them from its own', async () => {
+    const evil = await call('/v1/streams', { method: 'POST', origin: 'http://evil.example', body: JSON.stringify({ stream_name: 'cross' }) });
+    expect(evil.status).toBe(403);
+    expect(await names()).not.toContain('cross');
+    const sqlEvil = await call('/v1/sql', { method: 'POST', origin: 'http://localhost:1', body: JSON.stringify({ sql: 'CREATE STREAM cross2;' }) });
+    expect(sqlEvil.status).toBe(403);
+    expect(await names()).not.toContain('cross2');
+    const own = await call('/v1/streams', { method: 'POST', origin: base, body: JSON.stringify({ stream_name: 'same_origin' }) });
+    expect(own.status).toBe(201);
+    expect((await call('/v1/streams/same_origin?force=true', { method: 'DELETE', origin: 'http://evil.example' })).status).toBe(403);
+    expect(await names()).toContain('same_origin');
+    // reading from another origin is the browser's business (CORS): no CORS headers are sent
+    const read = await call('/v1/streams', { origin: 'http://evil.example' });
+    expect(read.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('sends a CSP that allows only its own scripts, and nosniff, on pages and errors', async () => {
+    for (const path of ['/', '/v1/nothing-here']) {
+      const res = await call(path);
+      expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+
+  it('answers bad input with a 4xx JSON error and a SQL error with its position', async () => {
+    await createStream(t.client, 'api_src');
+    const cases: Array<[string, RequestInit, number]> = [
+      ['/v1/streams/api_src/shards/1/records', {}, 404],
+      ['/v1/streams/no_such/shards', {}, 404],
+      ['/v1/streams/api_src/shards/x/records?limit=0', {}, 404],
+      ['/v1/subscriptions/no_such', {}, 404],
+      ['/v1/subscriptions/bad name', {}, 400],
+      ['/v1/queries/no_such', {}, 404],
+      ['/v1/views/no_such', {}, 404],
+      ['/v1/connectors/no_such', {}, 404],
+      ['/v1/connectors/x/logs?begin=-1', {}, 400],
+      ['/v1/sql', { method: 'POST', body: '{}' }, 400],
+      ['/v1/sql', { method: 'POST', body: JSON.stringify({ sql: 42 }) }, 400],
+      ['/v1/sql', { method: 'POST', body: JSON.stringify({ sql: 'SELECT * FROM api_src EMIT CHANGES;' }) }, 400],
+      ['/v1/sql/push', { method: 'POST', body: JSON.stringify({ sql: 'SHOW STREAMS;' }) }, 400],
+      ['/v1/streams/api_src?force=maybe', { method: 'DELETE' }, 400],
+    ];
+    const { shards } = await t.client.unary<{ shards: Array<{ shardId: string }> }>('ListShards', { streamName: 'api_src' });
+    const shard = shards[0]!.shardId;
+    cases.push([`/v1/streams/api_src/shards/${shard}/records?limit=100000`, {}, 400]);
+    cases.push([`/v1/streams/api_src/shards/${shard}/records?from=yesterday`, {}, 400]);
+    for (const [path, init, status] of cases) {
+      const res = await call(path, init);
+      expect(res.status, `${init.method ?? 'GET'} ${path}`).toBe(status);
+      const body = (await res.json()) as { error: unknown };
+      expect(typeof body.error, path).toBe('string');
+    }
+    const bad = await call('/v1/sql', { method: 'POST', body: JSON.stringify({ sql: 'SELECT *\nFROM api_src WHER x = 1;' }) });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ position: { line: 2, column: expect.any(Number) } });
+  });
+
+  it('runs a statement as hstream sql does, and reads a view as a table', async () => {
+    const [shard] = await createStream(t.client, 'view_src');
+    const run = async (sql: string) => {
+      const res = await call('/v1/sql', { method: 'POST', body: JSON.stringify({ sql }) });
+      expect(res.status, sql).toBe(200);
+      return (await res.json()) as { statement: string; rows: Array<Record<string, unknown>> };
+    };
+    expect((await run('SHOW STREAMS;')).rows.map((r) => r.streamName)).toContain('view_src');
+    const created = await run('CREATE VIEW counts AS SELECT k, COUNT(*) AS n FROM view_src GROUP BY k;');
+    expect(created.statement).toBe('createView');
+    await t.client.unary('Append', { streamName: 'view_src', shardId: shard, records: batch([{ flag: 'JSON', payload: encodeStruct({ k: 'a' }) }, { flag: 'JSON', payload: encodeStruct({ k: 'a' }) }]) });
+    const rows = await eventually(async () => {
+      const res = await call('/v1/views/counts');
+      const body = (await res.json()) as { rows: Array<{ k: string; n: number }> };
+      return body.rows?.[0]?.n === 2 ? body.rows : undefined;
+    });
+    expect(rows).toEqual([{ k: 'a', n: 2 }]);
+    const query = ((await (await call('/v1/queries')).json()) as Array<{ query_id: string; result_name: string }>).find((q) => q.result_name === 'counts')!;
+    const detail = (await (await call(`/v1/queries/${query.query_id}`)).json()) as { plan: string; status: string };
+    expect(detail.status).toBe('RUNNING');
+    expect(detail.plan.length).toBeGreaterThan(0);
+    expect((await call(`/v1/queries/${query.query_id}/terminate`, { method: 'POST' })).status).toBe(200);
+    expect(((await (await call(`/v1/queries/${query.query_id}`)).json()) as { status: string }).status).toBe('TERMINATED');
+  });
+
+  it('a push query whose client disconnects leaves no temporary stream, query or subscription', async () => {
+    const [shard] = await createStream(t.client, 'push_api');
+    const before = await names();
+    const controller = new AbortController();
+    const res = await call('/v1/sql/push', { method: 'POST', body: JSON.stringify({ sql: 'SELECT * FROM push_api EMIT CHANGES;' }), signal: controller.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before ${pattern}: ${text}`);
+        text += value;
+      }
+    };
+    await until(/event: started/);
+    expect((await names()).filter((n) => n.startsWith('console_generated_'))).toHaveLength(3);
+    await t.client.unary('Append', { streamName: 'push_api', shardId: shard, records: batch([{ flag: 'JSON', payload: encodeStruct({ v: '<b>x</b>' }) }]) });
+    await until(/event: rows\ndata: \[\{"v":"<b>x<\/b>"\}\]/);
+    controller.abort();
+    const after = await eventually(async () => {
+      const now = await names();
+      return now.some((n) => n.startsWith('console_generated_')) ? undefined : now;
+    }, 15_000);
+    expect(after.sort()).toEqual(before.sort());
+  });
+});
+
+describe('console over HTTPS with --enable-tls', () => {
+  const certs = makeCerts();
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ httpPort: 0, enableTls: true, tlsCertPath: certs.serverCert, tlsKeyPath: certs.serverKey });
+  });
+  afterAll(async () => {
+    await t.destroy();
+    rmSync(certs.dir, { recursive: true, force: true });
+  });
+
+  it('serves the console and the API with the gRPC certificate', async () => {
+    const get = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpsRequest({ host: '127.0.0.1', port: t.server.httpPort, path, ca: readFileSync(certs.ca), servername: 'localhost' }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect((await get('/healthz')).status).toBe(200);
+    const page = await get('/');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('/console/app.js');
+    expect(JSON.parse((await get('/v1/overview')).body)).toMatchObject({ tls: true });
+  });
+});
