@@ -114,7 +114,7 @@ export function StreamPage({ name }) {
         { label: 'Shard', key: 'shard_id', cls: 'mono' },
         { label: 'Key range start', key: 'start_hash_range_key', cls: 'mono' },
         { label: 'Key range end', key: 'end_hash_range_key', cls: 'mono' },
-        { label: 'Tail RecordId', render: (s) => (s.tail_batch_id ? `${s.shard_id}-${s.tail_batch_id}-0` : '(empty)'), cls: 'mono' },
+        { label: 'Tail RecordId (first record of the last batch)', render: (s) => (s.tail_batch_id ? `${s.shard_id}-${s.tail_batch_id}-0` : '(empty)'), cls: 'mono' },
       ]}
     />
     <${AppendForm} stream=${name} onAppended=${() => setVersion((v) => v + 1)} />

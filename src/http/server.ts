@@ -21,7 +21,7 @@ import { addQueryRoutes } from './queries.routes.js';
 import { addRecordRoutes } from './records.routes.js';
 import { checkAccess, checkToken, isLoopbackHost, readJsonObject, type AccessPolicy } from './request.js';
 import { Router } from './router.js';
-import { addSqlRoutes } from './sql.routes.js';
+import { addSqlRoutes, type PushQueriesDrained } from './sql.routes.js';
 import { addStreamRoutes } from './streams.routes.js';
 import { addSubscriptionRoutes } from './subscriptions.routes.js';
 
@@ -30,7 +30,7 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Routes anyone may call without the token: load balancers probe health without secrets. */
 const PUBLIC_PATHS = new Set(['/healthz']);
 
-function buildRouter(ctx: ServerContext, samples: SampleRing): { router: Router<HttpHandler>; importMapHash: string } {
+function buildRouter(ctx: ServerContext, samples: SampleRing): { router: Router<HttpHandler>; importMapHash: string; drained: PushQueriesDrained } {
   const router = new Router<HttpHandler>()
     .add('GET', '/healthz', () => {
       const failure = ctx.store.writeFailure;
@@ -44,10 +44,10 @@ function buildRouter(ctx: ServerContext, samples: SampleRing): { router: Router<
   addSubscriptionRoutes(router, ctx);
   addQueryRoutes(router, ctx, sql);
   addConnectorRoutes(router, ctx);
-  addSqlRoutes(router, ctx, sql);
+  const drained = addSqlRoutes(router, ctx, sql);
   addOverviewRoutes(router, ctx, samples);
   const { importMapHash } = addConsoleRoutes(router);
-  return { router, importMapHash };
+  return { router, importMapHash, drained };
 }
 
 /** Headers on every reply: the console's scripts come only from here, and no other site may frame it. */
@@ -91,9 +91,16 @@ function tlsOptions(ctx: ServerContext) {
   return { cert: readFileSync(tlsCertPath), key: readFileSync(tlsKeyPath), ca, requestCert: ca !== undefined, rejectUnauthorized: ca !== undefined };
 }
 
-export async function startHttpServer(ctx: ServerContext, host: string, port: number): Promise<{ server: Server; port: number }> {
+export interface HttpServer {
+  server: Server;
+  port: number;
+  /** resolves when the push queries ended by the shutdown have deleted what they made */
+  drained: PushQueriesDrained;
+}
+
+export async function startHttpServer(ctx: ServerContext, host: string, port: number): Promise<HttpServer> {
   const samples = new SampleRing({ stats: ctx.stats, metrics: ctx.metrics, deliveredRecords: () => ctx.subscriptions.deliveredRecords });
-  const { router, importMapHash } = buildRouter(ctx, samples);
+  const { router, importMapHash, drained } = buildRouter(ctx, samples);
   const headers = securityHeaders(importMapHash);
   const policy: AccessPolicy = {
     loopbackOnly: isLoopbackHost(host),
@@ -142,5 +149,5 @@ export async function startHttpServer(ctx: ServerContext, host: string, port: nu
   samples.start();
   server.on('close', () => samples.stop());
   const address = server.address();
-  return { server, port: typeof address === 'object' && address ? address.port : port };
+  return { server, port: typeof address === 'object' && address ? address.port : port, drained };
 }

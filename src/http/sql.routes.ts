@@ -38,7 +38,11 @@ function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
   });
 }
 
-export function addSqlRoutes(router: Router<HttpHandler>, ctx: ServerContext, sql: SqlStatements): void {
+/** Resolves once every running push query has cleaned up (the server awaits it before closing the store). */
+export type PushQueriesDrained = () => Promise<void>;
+
+export function addSqlRoutes(router: Router<HttpHandler>, ctx: ServerContext, sql: SqlStatements): PushQueriesDrained {
+  const runs = new Set<Promise<void>>();
   let running = 0;
   const sqlText = async (body: Promise<Record<string, unknown>>) => {
     const text = stringField(await body, 'sql', '');
@@ -68,6 +72,9 @@ export function addSqlRoutes(router: Router<HttpHandler>, ctx: ServerContext, sq
         stream: async (res, signal) => {
           res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
           const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+          let finished = () => {};
+          const run = new Promise<void>((resolve) => (finished = resolve));
+          runs.add(run);
           try {
             await runPushQuery({ sql, streams: ctx.streams, queries: ctx.queries, subscriptions: ctx.subscriptions, log: ctx.log }, text, signal, {
               onStart: (names) => event(res, 'started', { stream: names.stream, query_id: names.queryId, subscription_id: names.subscriptionId }),
@@ -84,8 +91,13 @@ export function addSqlRoutes(router: Router<HttpHandler>, ctx: ServerContext, sq
           } finally {
             clearInterval(keepalive);
             running--;
+            runs.delete(run);
+            finished();
           }
         },
       };
     });
+  return async () => {
+    await Promise.all(runs);
+  };
 }

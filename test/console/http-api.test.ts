@@ -167,6 +167,33 @@ describe('console API', () => {
   });
 });
 
+describe('console push query at shutdown', () => {
+  it('is cleaned up before the store closes: a restarted server has no temporary objects', async () => {
+    const first = await startTestServer({ httpPort: 0 });
+    await createStream(first.client, 'shutdown_src');
+    const res = await fetch(`http://127.0.0.1:${first.server.httpPort}/v1/sql/push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sql: 'SELECT * FROM shutdown_src EMIT CHANGES;' }),
+    });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('event: started')) text += (await reader.read()).value ?? '';
+    await first.stop();
+    const again = await startTestServer({ dataDir: first.dataDir });
+    try {
+      const { streams } = await again.client.unary<{ streams: Array<{ streamName: string }> }>('ListStreams', {});
+      const { queries } = await again.client.unary<{ queries: Array<{ id: string }> }>('ListQueries', {});
+      const { subscription } = await again.client.unary<{ subscription: Array<{ subscriptionId: string }> }>('ListSubscriptions', {});
+      expect(streams.map((s) => s.streamName)).toEqual(['shutdown_src']);
+      expect(queries).toEqual([]);
+      expect(subscription).toEqual([]);
+    } finally {
+      await again.destroy();
+    }
+  });
+});
+
 describe('console over HTTPS with --enable-tls', () => {
   const certs = makeCerts();
   let t: TestServer;
