@@ -3,7 +3,7 @@
  * console: the same offset resolution and shard cursor as the gRPC readers
  * (core/readers.ts), with records decoded for display.
  */
-import type { StoredBatch } from '../../storage/index.js';
+import { LSN_BASE, type StoredBatch } from '../../storage/index.js';
 import type { ServerContext } from '../context.js';
 import { validateName } from '../core/names.js';
 import { resolveStart, ShardCursor, UNBOUNDED, type Offset } from '../core/readers.js';
@@ -83,7 +83,8 @@ export function addRecordRoutes(router: Router<HttpHandler>, ctx: ServerContext)
       return {
         status: 200,
         body: stream.shards.map((s) => {
-          const tail = store.hasLog(s.shardId) ? store.tail(s.shardId) : 0;
+          // LSNs at or below LSN_BASE name no batch: the shard is empty
+          const tail = store.hasLog(s.shardId) && store.tail(s.shardId) > LSN_BASE ? store.tail(s.shardId) : 0;
           return {
             shard_id: String(s.shardId),
             start_hash_range_key: s.startHashRangeKey,

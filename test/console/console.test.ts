@@ -215,6 +215,50 @@ describe.skipIf(!chromiumPath())(`web console in chromium${chromiumPath() ? '' :
     await page.close();
   });
 
+  it('creates a view from the SQL editor, shows its rows and plan, and terminates its query', async () => {
+    const [shardId] = await createStream(t.client, 'view_src');
+    const page = await open('sql');
+    await page.getByLabel(/Statement/).fill('CREATE VIEW per_room AS SELECT room, COUNT(*) AS n FROM view_src GROUP BY room;');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.locator('table:has(caption:text("Result of createView"))').waitFor(WAIT);
+    // a query reads what is appended after it starts
+    await appendJson('view_src', shardId!, [{ room: 'lab' }, { room: 'lab' }, { room: 'hall' }]);
+    await page.goto(`${base}/#/views/per_room`);
+    const rows = page.locator('table:has(caption:text("Rows of per_room")) tbody tr');
+    await expect.poll(() => rows.count(), WAIT).toBe(2);
+    expect(await rows.filter({ hasText: 'lab' }).locator('td').allTextContents()).toEqual(expect.arrayContaining(['lab', '2']));
+
+    await page.goto(`${base}/#/queries`);
+    const link = page.locator('table:has(caption:text("Queries")) a').first();
+    const queryId = (await link.textContent(WAIT))!;
+    await link.click();
+    await page.locator('pre.plan').waitFor(WAIT);
+    expect((await page.locator('pre.plan').textContent())!.length).toBeGreaterThan(0);
+    await shot(page, 'query');
+    await page.getByRole('button', { name: `Terminate query ${queryId}` }).click();
+    await page.getByRole('button', { name: `Resume query ${queryId}` }).waitFor(WAIT);
+    const q = await t.client.unary<{ status: string }>('GetQuery', { id: queryId });
+    expect(String(q.status)).toMatch(/TERMINATED/);
+    await page.close();
+  });
+
+  it('pauses and resumes a connector and shows its logs', async () => {
+    await createStream(t.client, 'sink_src');
+    await t.client.unary('CreateConnector', { name: 'bh_console', type: 'sink', target: 'blackhole', config: JSON.stringify({ stream: 'sink_src' }) });
+    const page = await open('connectors');
+    const row = page.locator('tr', { hasText: 'bh_console' });
+    await row.getByRole('button', { name: 'Pause' }).click(WAIT);
+    await row.getByRole('button', { name: 'Resume' }).waitFor(WAIT);
+    expect((await t.client.unary<{ status: string }>('GetConnector', { name: 'bh_console' })).status).toBe('STOPPED');
+    await row.getByRole('button', { name: 'Resume' }).click();
+    await row.getByRole('button', { name: 'Pause' }).waitFor(WAIT);
+    expect((await t.client.unary<{ status: string }>('GetConnector', { name: 'bh_console' })).status).toBe('RUNNING');
+    await page.getByRole('button', { name: 'Show logs of bh_console' }).click();
+    await page.getByRole('heading', { name: 'Logs of bh_console' }).waitFor(WAIT);
+    await shot(page, 'connectors');
+    await page.close();
+  });
+
   it('asks for the token once and keeps it for the tab', async () => {
     const token = 'browser-token-0123456';
     const guarded = await startTestServer({ httpPort: 0, httpToken: token });

@@ -100,6 +100,8 @@ describe('console API', () => {
     ];
     const { shards } = await t.client.unary<{ shards: Array<{ shardId: string }> }>('ListShards', { streamName: 'api_src' });
     const shard = shards[0]!.shardId;
+    // an empty shard has no tail
+    expect(await (await call('/v1/streams/api_src/shards')).json()).toMatchObject([{ shard_id: shard, tail_batch_id: null, head_batch_id: null }]);
     cases.push([`/v1/streams/api_src/shards/${shard}/records?limit=100000`, {}, 400]);
     cases.push([`/v1/streams/api_src/shards/${shard}/records?from=yesterday`, {}, 400]);
     for (const [path, init, status] of cases) {
