@@ -160,7 +160,7 @@ const SCHEMA: { [K in keyof Config]: OptionSpec<Config[K] extends number ? 'int'
     kind: 'string',
     flag: 'http-token',
     env: 'HSTREAM_HTTP_TOKEN',
-    doc: 'when set, every HTTP route but /healthz (the console included) needs "Authorization: Bearer <token>"',
+    doc: 'when set, every HTTP route but /healthz and the console page\'s own files needs "Authorization: Bearer <token>" (the console asks for it)',
     check: (v) => (v !== '' && !/^[\x21-\x7e]{8,}$/.test(v) ? 'must be at least 8 printable ASCII characters without spaces' : undefined),
   },
 };

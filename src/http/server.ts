@@ -27,8 +27,18 @@ import { addSubscriptionRoutes } from './subscriptions.routes.js';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Routes anyone may call without the token: load balancers probe health without secrets. */
-const PUBLIC_PATHS = new Set(['/healthz']);
+/**
+ * What loads without the token: health (probes hold no secrets) and the
+ * console's own files (code, no server data: the page must load to ask for
+ * the token). Judged on the segments the router matches, so "//v1/x" is
+ * not mistaken for a file.
+ */
+function isPublic(pathname: string): boolean {
+  const segments = pathname.split('/').filter((s) => s.length > 0);
+  if (segments.length === 0) return true;
+  if (segments.length === 1) return segments[0] === 'healthz';
+  return segments.length === 2 && (segments[0] === 'console' || segments[0] === 'vendor');
+}
 
 function buildRouter(ctx: ServerContext, samples: SampleRing): { router: Router<HttpHandler>; importMapHash: string; drained: PushQueriesDrained } {
   const router = new Router<HttpHandler>()
@@ -118,9 +128,7 @@ export async function startHttpServer(ctx: ServerContext, host: string, port: nu
     if (!pathname.startsWith('/')) throw new HttpError(400, 'the request target must be a path');
     checkAccess(req, policy, STATE_CHANGING.has(method));
     const found = router.match(method, pathname);
-    // the console's own files carry no data: the page must load to ask for the token
-    const isConsoleFile = !pathname.startsWith('/v1/') && pathname !== '/metrics';
-    if (token && !PUBLIC_PATHS.has(pathname) && !isConsoleFile) checkToken(req, token);
+    if (token && !isPublic(pathname)) checkToken(req, token);
     if ('allow' in found) {
       res.writeHead(204, { ...headers, allow: found.allow.join(', '), 'content-length': 0 });
       res.end();

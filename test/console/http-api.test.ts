@@ -38,7 +38,8 @@ describe('console API', () => {
 
   it('needs the bearer token on every route but /healthz; the console files load without it', async () => {
     expect((await call('/healthz', { token: null })).status).toBe(200);
-    for (const path of ['/v1/streams', '/v1/overview', '/v1/samples', '/v1/subscriptions', '/metrics']) {
+    // the same routes by other spellings the router accepts
+    for (const path of ['/v1/streams', '/v1/overview', '/v1/samples', '/v1/subscriptions', '/metrics', '//v1/streams', '/v1//streams/', '/metrics/', '//metrics']) {
       const res = await call(path, { token: null });
       expect(res.status, path).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
