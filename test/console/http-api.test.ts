@@ -5,6 +5,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeStruct } from '../../src/struct.js';
 import { makeCerts } from '../helpers/certs.js';
@@ -114,6 +115,37 @@ describe('console API', () => {
     const bad = await call('/v1/sql', { method: 'POST', body: JSON.stringify({ sql: 'SELECT *\nFROM api_src WHER x = 1;' }) });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ position: { line: 2, column: expect.any(Number) } });
+  });
+
+  it('browses records page by page from EARLIEST, a record id, a time and LATEST; RAW as text and hex', async () => {
+    const [shard] = await createStream(t.client, 'browse_src');
+    const append = async (body: Record<string, unknown>) => {
+      const res = await call('/v1/streams/browse_src', { method: 'POST', body: JSON.stringify(body) });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { batch_id: string };
+    };
+    const first = await append({ type: 'RAW', data: 'héllo\u0001', key: 'raw-key' });
+    const ids = [first.batch_id];
+    for (let i = 1; i < 5; i++) {
+      // apart in time, so a time offset names one record
+      await sleep(10);
+      ids.push((await append({ data: { i } })).batch_id);
+    }
+    type Page = { records: Array<{ record_id: string; key: string; type: string; text?: string; hex?: string; json?: unknown; time_ms: number }>; next: string };
+    const page = async (query: string) => (await (await call(`/v1/streams/browse_src/shards/${shard}/records?${query}`)).json()) as Page;
+
+    const p1 = await page('from=earliest&limit=2');
+    expect(p1.records.map((r) => r.record_id)).toEqual([`${shard}-${ids[0]}-0`, `${shard}-${ids[1]}-0`]);
+    expect(p1.records[0]).toMatchObject({ type: 'RAW', key: 'raw-key', text: 'héllo\u0001', hex: Buffer.from('héllo\u0001').toString('hex') });
+    const p2 = await page(`from=${p1.next}&limit=2`);
+    expect(p2.records.map((r) => r.json)).toEqual([{ i: 2 }, { i: 3 }]);
+    expect((await page(`from=${shard}-${ids[3]}-0&limit=10`)).records.map((r) => r.json)).toEqual([{ i: 3 }, { i: 4 }]);
+    expect((await page('from=latest&limit=1')).records.map((r) => r.json)).toEqual([{ i: 4 }]);
+    const byTime = await page(`from=time:${p2.records[0]!.time_ms}&limit=10`);
+    expect(byTime.records[0]!.json).toEqual({ i: 2 });
+    // past the tail: an empty page that points at the same place
+    const end = await page(`from=${(await page('from=latest&limit=1')).next}`);
+    expect(end.records).toEqual([]);
   });
 
   it('runs a statement as hstream sql does, and reads a view as a table', async () => {

@@ -1,0 +1,17 @@
+const { startServer } = await import('./dist/src/server.js');
+const s = await startServer({ port: 0, inMemory: true, httpPort: 0, logLevel: 'warn' });
+const base = `http://127.0.0.1:${s.httpPort}`;
+const post = (p, b, signal) => fetch(base + p, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b), signal });
+await post('/v1/sql', { sql: 'CREATE STREAM longsrc;' });
+const ac = new AbortController();
+const res = await post('/v1/sql/push', { sql: 'SELECT * FROM longsrc EMIT CHANGES;' }, ac.signal);
+const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+let text = '';
+(async () => { try { for (;;) { const { value, done } = await reader.read(); if (done) { console.log('ended', text); break; } text += value; } } catch (e) { console.log('read error', e.message); } })();
+await new Promise((r) => setTimeout(r, 45000));
+await post('/v1/streams/longsrc', { data: { late: true } });
+await new Promise((r) => setTimeout(r, 2000));
+console.log(JSON.stringify(text));
+ac.abort();
+await new Promise((r) => setTimeout(r, 500));
+await s.close();
