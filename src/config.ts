@@ -45,6 +45,7 @@ export const DEFAULTS = Object.freeze({
   tlsKeyPath: '',
   tlsCaPath: '',
   httpPort: -1,
+  httpToken: '',
   maxQueryGroups: 1_000_000,
 });
 
@@ -154,6 +155,13 @@ const SCHEMA: { [K in keyof Config]: OptionSpec<Config[K] extends number ? 'int'
     env: 'HSTREAM_HTTP_PORT',
     doc: 'port of the HTTP endpoints (/healthz, /metrics, /v1 REST) on the gRPC host; -1 = off, 0 = any free port',
     check: (v) => (v < -1 || v > 65535 ? 'must be -1 (off) or a port number' : undefined),
+  },
+  httpToken: {
+    kind: 'string',
+    flag: 'http-token',
+    env: 'HSTREAM_HTTP_TOKEN',
+    doc: 'when set, every HTTP route but /healthz and the console page\'s own files needs "Authorization: Bearer <token>" (the console asks for it)',
+    check: (v) => (v !== '' && !/^[\x21-\x7e]{8,}$/.test(v) ? 'must be at least 8 printable ASCII characters without spaces' : undefined),
   },
 };
 

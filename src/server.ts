@@ -4,7 +4,6 @@
  * other projects start us in-process); main.ts wraps it for the command line.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { LogStore } from '../storage/index.js';
@@ -20,7 +19,7 @@ import { ShardReaders } from './core/shard-readers.js';
 import { StatsRegistry } from './core/stats.js';
 import { StreamCatalog } from './core/streams.js';
 import { SubscriptionManager } from './core/subscriptions/manager.js';
-import { startHttpServer } from './http/server.js';
+import { startHttpServer, type HttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import { hstreamApiDefinition } from './proto.js';
 import { buildRoutes, implementation } from './server/routes.js';
@@ -190,11 +189,10 @@ async function listen(
   const hostPart = config.host.includes(':') ? `[${config.host}]` : config.host;
   boundPort = await bind(server, `${hostPart}:${config.port}`, credentials);
   setNode(`${advertisedHost}:${config.advertisedPort || boundPort}`);
-  let http: Server | undefined;
-  let httpPort: number | undefined;
+  let httpServer: HttpServer | undefined;
   if (config.httpPort >= 0) {
     try {
-      ({ server: http, port: httpPort } = await startHttpServer(ctx, config.host, config.httpPort));
+      httpServer = await startHttpServer(ctx, config.host, config.httpPort);
     } catch (err) {
       server.forceShutdown();
       throw err;
@@ -202,7 +200,7 @@ async function listen(
   }
   components.start();
   log.info(
-    { host: config.host, port: boundPort, httpPort, tls: config.enableTls, dataDir: config.inMemory ? null : config.dataDir, fsync: config.fsync },
+    { host: config.host, port: boundPort, httpPort: httpServer?.port, tls: config.enableTls, dataDir: config.inMemory ? null : config.dataDir, fsync: config.fsync },
     'hstreamlite serving',
   );
 
@@ -210,8 +208,10 @@ async function listen(
   const close = () => {
     closing ??= (async () => {
       shutdown.abort();
-      http?.closeAllConnections();
-      http?.close();
+      httpServer?.server.closeAllConnections();
+      httpServer?.server.close();
+      // console push queries delete their temporary stream, query and subscription while the store is open
+      await httpServer?.drained();
       // Stop taking new calls; give open calls a moment, then end streams that would wait forever.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -239,7 +239,7 @@ async function listen(
     host: connectHost,
     port: boundPort,
     url: `${config.enableTls ? 'hstreams' : 'hstream'}://${connectHostPart}:${boundPort}`,
-    httpPort,
+    httpPort: httpServer?.port,
     address: `${connectHostPart}:${boundPort}`,
     context: ctx,
     close,

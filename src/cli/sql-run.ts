@@ -13,12 +13,14 @@
 import { randomInt } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { parseStatement, SqlError, type Statement } from '../../sql/index.js';
+import { pushSelectText } from '../core/push-query.js';
 import { compressionCode, decodeRecords } from '../records.js';
 import { decodeStruct, fromStructMessage, type StructMessage } from '../struct.js';
 import { CliError, type CliIO } from './args.js';
 import { describeFailure, type Connection } from './connection.js';
 import { aesonEncode, renderTable } from './format.js';
 import { renderStreams } from './stream.js';
+
 
 // ---------------------------------------------------------------------------
 // Statement splitting
@@ -114,14 +116,6 @@ function randomLetters(alphabet: string, n: number): string {
   let s = '';
   for (let i = 0; i < n; i++) s += alphabet[randomInt(alphabet.length)];
   return s;
-}
-
-/** The SELECT of a push query without its trailing `EMIT …` (upstream drops every word from the last EMIT) and `;`. */
-export function pushSelectText(text: string): string {
-  const body = text.trim().replace(/;\s*$/, '');
-  let last = -1;
-  for (const m of body.matchAll(/\bEMIT\b/gi)) last = m.index;
-  return (last >= 0 ? body.slice(0, last) : body).trimEnd();
 }
 
 // ---------------------------------------------------------------------------

@@ -6,7 +6,9 @@
  */
 
 /** Latency buckets in seconds: from well under the per-call gRPC cost to a slow fsync. */
-const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+export const LATENCY_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+const BUCKETS = LATENCY_BUCKETS;
 
 class Histogram {
   readonly counts = new Array<number>(BUCKETS.length).fill(0);
@@ -29,7 +31,8 @@ export interface Gauge {
 export class Metrics {
   private readonly latency = new Map<string, Histogram>();
   private readonly calls = new Map<string, number>();
-  private readonly startMs = Date.now();
+  /** when this server started (uptime) */
+  readonly startMs = Date.now();
 
   /** Records one finished RPC (`code` is the gRPC status, 0 = OK). */
   recordCall(rpc: string, code: number, durationMs: number): void {
@@ -38,6 +41,23 @@ export class Metrics {
     h.observe(durationMs / 1000);
     const key = `${rpc}\u0000${code}`;
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
+  }
+
+  /** Finished RPCs and the failed ones among them, since start. */
+  callTotals(): { calls: number; errors: number } {
+    let calls = 0;
+    let errors = 0;
+    for (const [key, n] of this.calls) {
+      calls += n;
+      if (!key.endsWith('\u00000')) errors += n;
+    }
+    return { calls, errors };
+  }
+
+  /** Cumulative latency bucket counts of one RPC (bounds in `LATENCY_BUCKETS`), for percentiles over an interval. */
+  latencyCounts(rpc: string): { counts: readonly number[]; count: number } {
+    const h = this.latency.get(rpc);
+    return h ? { counts: [...h.counts], count: h.count } : { counts: new Array<number>(BUCKETS.length).fill(0), count: 0 };
   }
 
   /** Prometheus text exposition of everything recorded plus the given gauges. */

@@ -364,7 +364,7 @@ export function recordToRow(flag: 'JSON' | 'RAW', payload: Buffer): Row | undefi
 /** SQL errors as upstream reports them: INVALID_ARGUMENT 402 with the position in the text. */
 export function sqlToHStream(err: unknown): HStreamError {
   if (err instanceof HStreamError) return err;
-  if (err instanceof SqlError) return invalidArgument(ErrorCode.QueryInvalidSQL, 'InvalidQuerySql', { extra: err.message });
+  if (err instanceof SqlError) return invalidArgument(ErrorCode.QueryInvalidSQL, 'InvalidQuerySql', { extra: err.message, cause: err });
   throw err;
 }
 

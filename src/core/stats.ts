@@ -66,6 +66,19 @@ class StreamSeries {
     return sum / seconds;
   }
 
+  /** Per-second values of the last `seconds` whole seconds before `nowMs`, oldest first (0 where nothing happened). */
+  perSecond(metric: number, seconds: number, nowMs: number): number[] {
+    const out = new Array<number>(seconds).fill(0);
+    const first = Math.floor(nowMs / 1000) - seconds;
+    const cap = this.#seconds.length;
+    for (let k = 0; k < this.#count; k++) {
+      const slot = (this.#start + k) % cap;
+      const i = this.#seconds[slot]! - first;
+      if (i >= 0 && i < seconds) out[i] += this.#values[slot * METRICS + metric]!;
+    }
+    return out;
+  }
+
   #grow(): void {
     const cap = this.#seconds.length;
     const next = Math.min(cap * 2, HISTORY_SECONDS + 1);
@@ -119,6 +132,12 @@ export class StatsRegistry {
 
   total(stream: string, metric: StreamMetric): number {
     return this.streams.get(stream)?.totals[METRIC_INDEX[metric]] ?? 0;
+  }
+
+  /** Per-second values over the last `seconds` (at most the kept history), oldest first. */
+  perSecond(stream: string, metric: StreamMetric, seconds: number, nowMs = Date.now()): number[] {
+    const n = Math.max(1, Math.min(HISTORY_SECONDS, seconds));
+    return this.streams.get(stream)?.perSecond(METRIC_INDEX[metric], n, nowMs) ?? new Array<number>(n).fill(0);
   }
 
   rates(stream: string, metric: StreamMetric, intervalsMs: number[], nowMs = Date.now()): number[] | undefined {

@@ -3,6 +3,7 @@
  * body…) and its reading of core error kinds. Every error reply has one
  * shape: `{"error": message, "code": upstream ErrorCode or null, "extra": …}`.
  */
+import { SqlError } from '../../sql/index.js';
 import { ErrorCode, isClientMistake, toHStreamError, type ErrorKind, type Extra } from '../errors.js';
 
 /** A refusal by the HTTP layer itself, before any core call. */
@@ -32,7 +33,8 @@ const HTTP_STATUS: Record<ErrorKind, number> = {
 
 export interface ErrorReply {
   status: number;
-  body: { error: string; code: number | null; extra: Extra };
+  /** `position`: where in the SQL text a statement failed to parse or bind */
+  body: { error: string; code: number | null; extra: Extra; position?: { line: number; column: number } };
   headers: Record<string, string>;
   /** the server's fault: worth an error log line */
   serverSide: boolean;
@@ -48,5 +50,7 @@ export function errorReply(err: unknown): ErrorReply {
   const status = e.errorCode === ErrorCode.StreamInvalidRecordSize ? 413 : HTTP_STATUS[e.kind];
   const headers: Record<string, string> = e.retriable ? { 'retry-after': '1' } : {};
   const message = e.kind === 'internal' ? 'internal server error' : e.message;
-  return { status, body: { error: message, code: e.errorCode, extra: e.extra }, headers, serverSide: !isClientMistake(e), cause: e.cause ?? e };
+  const sql = e.cause instanceof SqlError && e.cause.line !== undefined ? e.cause : undefined;
+  const position = sql ? { position: { line: sql.line!, column: sql.column! } } : {};
+  return { status, body: { error: message, code: e.errorCode, extra: e.extra, ...position }, headers, serverSide: !isClientMistake(e), cause: e.cause ?? e };
 }

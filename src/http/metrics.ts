@@ -1,20 +1,13 @@
 /** The server's state as Prometheus gauges, rendered with the RPC metrics at GET /metrics. */
 import type { ServerContext } from '../context.js';
 import type { Gauge } from '../core/metrics.js';
+import { totalLag } from '../core/subscriptions/lag.js';
 
 export function gauges(ctx: ServerContext): Gauge[] {
   const streams = ctx.streams.list();
   const per = (metric: 'appends' | 'append_in_records' | 'append_in_requests' | 'append_failed_requests') =>
     streams.map((s) => ({ labels: { stream: s.name }, value: ctx.stats.total(s.name, metric) }));
-  const behindOf = (subscriptionId: string) => {
-    const sub = ctx.subscriptions.find(subscriptionId);
-    let behind = 0;
-    for (const { shardId, lsn } of sub?.committed() ?? []) {
-      if (!ctx.store.hasLog(shardId)) continue;
-      behind += Math.max(0, ctx.store.tail(shardId) - Math.max(lsn, ctx.store.head(shardId) - 1));
-    }
-    return behind;
-  };
+  const behindOf = (subscriptionId: string) => totalLag(ctx.store, ctx.subscriptions.find(subscriptionId)?.committed() ?? []);
   const subs = ctx.subscriptions.list();
   const lag: Gauge['samples'] = [];
   const unacked: Gauge['samples'] = [];

@@ -2,6 +2,7 @@
  * What the HTTP edge checks before a handler runs: who may ask (Host and
  * Origin), and what a body may be (JSON only, bounded size).
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { HttpError } from './errors.js';
@@ -55,6 +56,20 @@ export function checkAccess(req: IncomingMessage, policy: AccessPolicy, changesS
   if (originHost === undefined || originHost !== host) {
     throw new HttpError(403, `requests from another origin (${origin.slice(0, 100)}) may not change anything here`);
   }
+}
+
+const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * Refuses a request without `Authorization: Bearer <token>`. Compared as
+ * digests in constant time: the reply time says nothing about the token.
+ */
+export function checkToken(req: IncomingMessage, token: string): void {
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  const challenge = { 'www-authenticate': 'Bearer realm="hstreamlite"' };
+  if (!match) throw new HttpError(401, 'this server needs "Authorization: Bearer <token>" (the --http-token)', challenge);
+  if (!timingSafeEqual(digest(match[1]!), digest(token))) throw new HttpError(401, 'the bearer token is not this server\'s --http-token', challenge);
 }
 
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {

@@ -8,6 +8,7 @@ import { validateName } from '../core/names.js';
 import type { StreamInfo } from '../core/streams.js';
 import { encodeStruct, MAX_STRUCT_DEPTH, nestsDeeperThan } from '../struct.js';
 import { HttpError } from './errors.js';
+import { booleanParam, numberField, shown, stringField } from './fields.js';
 import type { HttpHandler } from './handler.js';
 import type { Router } from './router.js';
 
@@ -18,24 +19,6 @@ function streamJson(s: StreamInfo) {
     backlog_duration: s.backlogDuration,
     shard_count: s.shardCount,
   };
-}
-
-const shown = (value: unknown) => (JSON.stringify(value) ?? String(value)).slice(0, 100);
-
-/** A JSON number field; absent or null gives `fallback`. */
-function numberField(body: Record<string, unknown>, key: string, fallback: number): number {
-  const value = body[key];
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number') throw new HttpError(400, `${key} must be a JSON number, got ${shown(value)}`);
-  return value;
-}
-
-/** A JSON string field; absent or null gives `fallback`. */
-function stringField(body: Record<string, unknown>, key: string, fallback: string): string {
-  const value = body[key];
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'string') throw new HttpError(400, `${key} must be a JSON string, got ${shown(value)}`);
-  return value;
 }
 
 export function addStreamRoutes(router: Router<HttpHandler>, ctx: ServerContext): void {
@@ -54,9 +37,7 @@ export function addStreamRoutes(router: Router<HttpHandler>, ctx: ServerContext)
     })
     .add('GET', '/v1/streams/:name', (req) => ({ status: 200, body: streamJson(streams.get(validateName('stream', req.params.name))) }))
     .add('DELETE', '/v1/streams/:name', async (req) => {
-      const force = req.query.get('force');
-      if (force !== null && force !== 'true' && force !== 'false') throw new HttpError(400, `force must be true or false, got ${shown(force)}`);
-      await streams.delete(validateName('stream', req.params.name), { ignoreNonExist: false, force: force === 'true' });
+      await streams.delete(validateName('stream', req.params.name), { ignoreNonExist: false, force: booleanParam(req.query, 'force') });
       return { status: 200, body: {} };
     })
     .add('POST', '/v1/streams/:name', async (req) => {

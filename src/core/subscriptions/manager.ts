@@ -57,6 +57,8 @@ export function parseSubscriptionOffset(value: string | number | null | undefine
 
 export class SubscriptionManager {
   readonly #subs = new Map<string, Subscription>();
+  /** records handed to consumers since start, over all subscriptions (the console's delivery rate) */
+  deliveredRecords = 0;
   /** ids being created right now */
   readonly #creating = new Set<string>();
   /** streamId → number of subscriptions (including ones being created) */
@@ -121,6 +123,7 @@ export class SubscriptionManager {
       log: this.log,
       wakeups: this.#wakeups,
       onCommit: (sub, shard) => this.#markDirty(sub, shard),
+      onDeliver: (records) => (this.deliveredRecords += records),
     });
   }
 

@@ -98,6 +98,8 @@ export interface SubscriptionDeps {
   wakeups: Wakeups;
   /** a shard's commit point moved (the manager persists it) */
   onCommit(sub: Subscription, shard: ShardState): void;
+  /** records were handed to a consumer (first deliveries and redeliveries) */
+  onDeliver(records: number): void;
 }
 
 export interface ConsumerInfo {
@@ -397,6 +399,7 @@ export class Subscription implements Wakeable {
         if (!shard.window.track(batch.lsn, batch.batchSize)) continue;
         this.#unacked += batch.batchSize;
         const written = await owner.push(batch, signal);
+        if (written) this.#deps.onDeliver(batch.batchSize);
         this.#delivered(shard, epoch, batch.lsn, written ? owner : undefined);
       }
     }
@@ -547,7 +550,10 @@ export class Subscription implements Wakeable {
     const batch = unacked.length === stored.batchSize ? stored : this.#subset(stored, unacked);
     // Cancelled with the owner's pump: if the shard moves while this waits for room, the batch
     // goes to the new owner instead of waiting for a transport that may never drain.
-    void target.push(batch, shard.pump?.signal).then((written) => this.#delivered(shard, epoch, lsn, written ? target : undefined));
+    void target.push(batch, shard.pump?.signal).then((written) => {
+      if (written) this.#deps.onDeliver(unacked.length);
+      this.#delivered(shard, epoch, lsn, written ? target : undefined);
+    });
   }
 
   #subset(stored: StoredBatch, indexes: number[]): DeliveredBatch {
