@@ -191,6 +191,7 @@ export class ConnectorManager {
       await this.deps.meta.del(metaPath(name));
       this.#entries.delete(name);
       this.deps.log.info({ connector: name }, 'connector deleted');
+      if (entry.typed.type === 'SOURCE') await forgetSource(entry.typed, entry.meta, this.deps.log);
     });
   }
 
@@ -437,6 +438,16 @@ async function checkSource(typed: TypedDriver & { type: 'SOURCE' }, config: Conn
   } catch (err) {
     if (err instanceof CheckFailure) throw checkFailed(new CheckFailure(err.kind, err.message, redact(err.detail, config, typed.driver.secretKeys)));
     throw err;
+  }
+}
+
+/** Lets the source drop what it keeps for a deleted connector; a failure only leaves it to expire there. */
+async function forgetSource(typed: TypedDriver & { type: 'SOURCE' }, meta: ConnectorMeta, log: Logger): Promise<void> {
+  try {
+    await typed.driver.forget?.(meta.config, meta.name);
+  } catch (err) {
+    const message = redact((err as Error)?.message ?? String(err), meta.config, typed.driver.secretKeys);
+    log.warn({ connector: meta.name }, `the deleted connector's state at its source stays until it expires there: ${message}`);
   }
 }
 

@@ -28,6 +28,7 @@ const DEFAULT_SESSION_EXPIRY_SECONDS = 7 * 24 * 3600;
 const RECONNECT_MS = 1000;
 const CONNECT_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2000;
+const FORGET_TIMEOUT_MS = 5000;
 
 /** What handleMessage ends with so that mqtt.js does not PUBACK: the runtime acks later. */
 const DEFERRED = new Error('ack deferred until appended');
@@ -97,6 +98,7 @@ export const mqttSource: SourceDriver = {
   async open(config, ctx) {
     return MqttReader.open(config, ctx);
   },
+  forget: forgetSession,
 };
 
 function topicsOf(config: ConnectorConfig): string[] {
@@ -121,6 +123,48 @@ async function tlsOptions(config: ConnectorConfig): Promise<Pick<IClientOptions,
   return out;
 }
 
+/** Where and as whom to connect: the options a reader and forget() share. */
+async function connectOptions(config: ConnectorConfig, connectorName: string): Promise<IClientOptions> {
+  const tls = await tlsOptions(config);
+  const options: IClientOptions = {
+    host: String(config['host']),
+    port: numberOption(config, 'port', 1883),
+    protocol: config['tls'] === true || Object.keys(tls).length > 0 ? 'mqtts' : 'mqtt',
+    protocolVersion: 5,
+    clientId: str(config, 'clientId') ?? defaultClientId(connectorName),
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    ...tls,
+  };
+  const username = str(config, 'username');
+  const password = str(config, 'password');
+  if (username !== undefined) options.username = username;
+  if (password !== undefined) options.password = password;
+  return options;
+}
+
+/** Ends the session of a deleted connector: a clean start with no expiry replaces it, and the broker drops its queue. */
+async function forgetSession(config: ConnectorConfig, connectorName: string): Promise<void> {
+  const options: IClientOptions = {
+    ...(await connectOptions(config, connectorName)),
+    clean: true,
+    properties: { sessionExpiryInterval: 0 },
+    reconnectPeriod: 0,
+    connectTimeout: FORGET_TIMEOUT_MS,
+  };
+  const client = mqtt.connect(options);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`${options.host}:${options.port} did not answer within ${FORGET_TIMEOUT_MS / 1000} s`)), FORGET_TIMEOUT_MS);
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    await client.endAsync(!client.connected);
+  }
+}
+
 /** The client id a connector uses when its config names none: stable across restarts, so is its session. */
 export function defaultClientId(connectorName: string): string {
   return `hstreamlite-${connectorName}`;
@@ -133,34 +177,22 @@ class MqttReader implements SourceReader {
   private constructor(private readonly client: MqttClient) {}
 
   static async open(config: ConnectorConfig, ctx: SourceContext): Promise<MqttReader> {
-    const tls = await tlsOptions(config);
-    const useTls = config['tls'] === true || Object.keys(tls).length > 0;
     const qos = config['qos'] === 0 ? 0 : 1;
     const filters = topicsOf(config);
     const keyRule = recordKeyRule(str(config, 'key'));
     const maxPayloadBytes = numberOption(config, 'maxPayloadBytes', DEFAULT_MAX_PAYLOAD_BYTES);
     const options: IClientOptions = {
-      host: String(config['host']),
-      port: numberOption(config, 'port', 1883),
-      protocol: useTls ? 'mqtts' : 'mqtt',
-      protocolVersion: 5,
-      clientId: str(config, 'clientId') ?? defaultClientId(ctx.name),
+      ...(await connectOptions(config, ctx.name)),
       clean: false,
       properties: {
         sessionExpiryInterval: numberOption(config, 'sessionExpirySeconds', DEFAULT_SESSION_EXPIRY_SECONDS),
         receiveMaximum: numberOption(config, 'maxInflight', DEFAULT_INFLIGHT),
       },
       reconnectPeriod: RECONNECT_MS,
-      connectTimeout: CONNECT_TIMEOUT_MS,
       // we subscribe on every connect ourselves, to see the broker's answer
       resubscribe: false,
       manualConnect: true,
-      ...tls,
     };
-    const username = str(config, 'username');
-    const password = str(config, 'password');
-    if (username !== undefined) options.username = username;
-    if (password !== undefined) options.password = password;
     const client = mqtt.connect(options);
     const reader = new MqttReader(client);
 

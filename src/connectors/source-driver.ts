@@ -52,4 +52,10 @@ export interface SourceDriver {
   check(config: ConnectorConfig): Promise<void>;
   /** Starts reading; connection failures after this are reported through `ctx.failing`, not thrown. */
   open(config: ConnectorConfig, ctx: SourceContext): Promise<SourceReader>;
+  /**
+   * After the connector is deleted: ends what the source keeps for it (an
+   * MQTT session and its queue). Best effort; throws when the source cannot
+   * be reached, and the runtime logs that.
+   */
+  forget?(config: ConnectorConfig, name: string): Promise<void>;
 }

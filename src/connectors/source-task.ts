@@ -105,12 +105,15 @@ export class SourceTask {
             deps.log.warn(`message skipped: ${reason}`);
           },
           failing: (error) => {
+            // a disconnect caused by our own stop is no failure
+            if (signal.aborted) return;
             deps.counters.errors++;
             this.#failures++;
             if (this.#failures === 1) deps.log.warn(`source unreachable, retrying: ${error}`);
             this.#setState({ kind: 'retrying', attempt: this.#failures, error });
           },
           connected: (detail) => {
+            if (signal.aborted) return;
             deps.log.info(this.#failures > 0 ? `${detail} (reachable again after ${this.#failures} failed attempts)` : detail);
             this.#failures = 0;
             if (this.#state !== 'running') this.#setState({ kind: 'running' });

@@ -128,6 +128,45 @@ describe.skipIf(mosquittoUnavailable)('mqtt source', () => {
     expect([...new Set(payloadsOf(records))].sort()).toEqual(range(0, 400).sort());
   });
 
+  it('retries appends while its stream is gone, acking nothing, and goes on once it is back', async () => {
+    await createStream(t.client, 'mq_gone');
+    await createConnector(t.client, 'orphan', base('mq_gone', 'gone/t'));
+    await subscribed(t, 'orphan');
+    await t.client.unary('DeleteStream', { streamName: 'mq_gone', ignoreNonExist: false, force: false });
+    await publishAll(pub, 'gone/t', range(0, 20));
+    const failing = await eventually(async () => {
+      const c = await getConnector(t.client, 'orphan');
+      return c.status === 'FAILED' ? c : undefined;
+    }, 30_000, 50);
+    expect(failing.dockerStatus).toMatch(/^retrying \(attempt \d+\): StreamNotFound/);
+    await createStream(t.client, 'mq_gone');
+    const records = await eventually(async () => {
+      const r = await readStream(t.client, 'mq_gone');
+      return r.length >= 20 ? r : undefined;
+    }, 60_000, 100);
+    expect(payloadsOf(records).sort()).toEqual(range(0, 20).sort());
+    await eventually(async () => ((await getConnector(t.client, 'orphan')).status === 'RUNNING' ? true : undefined), 10_000);
+  });
+
+  it('ends its broker session when deleted: a new connector of the same name starts afresh', async () => {
+    await createStream(t.client, 'mq_again');
+    await createConnector(t.client, 'again', base('mq_again', 'again/t'));
+    await subscribed(t, 'again');
+    await t.client.unary('DeleteConnector', { name: 'again' });
+    await publishAll(pub, 'again/t', range(0, 50));
+    await createConnector(t.client, 'again', base('mq_again', 'again/t'));
+    await subscribed(t, 'again');
+    expect(await connectorLogs(t.client, 'again')).toContain('(session new)');
+    await publishAll(pub, 'again/t', range(100, 105));
+    const records = await eventually(async () => {
+      const r = await readStream(t.client, 'mq_again');
+      return r.length >= 5 ? r : undefined;
+    }, 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(payloadsOf(await readStream(t.client, 'mq_again'))).toEqual(payloadsOf(records));
+    expect(payloadsOf(records)).toEqual(range(100, 105));
+  });
+
   it('skips messages over maxPayloadBytes or the record size limit (logged), stores deep JSON and invalid UTF-8 as RAW, and runs on a filter matching nothing', async () => {
     await createStream(t.client, 'mq_hostile');
     await createConnector(t.client, 'hostile', base('mq_hostile', 'hostile/#', { maxPayloadBytes: 200_000 }));
