@@ -5,7 +5,7 @@
  * restart does), run as the unprivileged user, removed by stop().
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { canDropPrivileges, dbTempDir, freePort, giveToDbUser, serverControls, spawnAsDbUser, waitUntilReady, type ServerControls } from './db-process.js';
@@ -24,13 +24,30 @@ if (mosquittoUnavailable && process.env['VITEST']) console.warn(`[mosquitto help
 export interface TestMosquitto extends ServerControls {
   readonly host: '127.0.0.1';
   readonly port: number;
-  /** mqtt://127.0.0.1:<port> */
+  /** mqtt://127.0.0.1:<port>, mqtts:// with TLS */
   readonly url: string;
 }
 
-export async function startMosquitto(): Promise<TestMosquitto> {
+/** PEM files for a TLS listener that requires a client certificate signed by `ca`. */
+export interface MosquittoTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export async function startMosquitto(options: { tls?: MosquittoTls } = {}): Promise<TestMosquitto> {
   if (mosquittoUnavailable) throw new Error(mosquittoUnavailable);
   const dir = dbTempDir('hstreamlite-mqtt-');
+  // the broker user cannot read the caller's files: it gets its own copies
+  const tlsLines: string[] = [];
+  if (options.tls) {
+    for (const [name, from] of Object.entries(options.tls)) {
+      const to = join(dir, `${name}.pem`);
+      copyFileSync(from, to);
+      giveToDbUser(to);
+    }
+    tlsLines.push(`cafile ${join(dir, 'ca.pem')}`, `certfile ${join(dir, 'cert.pem')}`, `keyfile ${join(dir, 'key.pem')}`, 'require_certificate true');
+  }
   const port = await freePort();
   const logFile = join(dir, 'broker.log');
   const configFile = join(dir, 'mosquitto.conf');
@@ -40,6 +57,7 @@ export async function startMosquitto(): Promise<TestMosquitto> {
     configFile,
     [
       `listener ${port} 127.0.0.1`,
+      ...tlsLines,
       'allow_anonymous true',
       'persistence true',
       `persistence_location ${dir}/`,
@@ -61,7 +79,8 @@ export async function startMosquitto(): Promise<TestMosquitto> {
     await waitUntilReady('mosquitto', running, logFile, () => probe(port));
   };
   await launch();
-  return { host: '127.0.0.1', port, url: `mqtt://127.0.0.1:${port}`, ...serverControls(() => child, launch, 'SIGTERM', dir) };
+  const url = `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`;
+  return { host: '127.0.0.1', port, url, ...serverControls(() => child, launch, 'SIGTERM', dir) };
 }
 
 /** Resolves once the port accepts a connection. */

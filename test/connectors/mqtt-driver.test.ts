@@ -2,13 +2,15 @@
  * The mqtt driver alone against a real Mosquitto: the broker sends no more
  * unacked QoS 1 messages than our Receive Maximum (what bounds memory
  * while appends are slow), and a message not acked comes back on the next
- * connection of the same session.
+ * connection of the same session; TLS with a client certificate.
  */
+import { readFileSync, rmSync } from 'node:fs';
+import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
-import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mqttSource } from '../../src/connectors/mqtt.js';
 import type { SourceContext, SourceMessage, SourceReader } from '../../src/connectors/source-driver.js';
+import { makeCerts } from '../helpers/certs.js';
 import { mosquittoUnavailable, startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
 import { eventually } from '../helpers/server.js';
 import { publishAll, publisher } from './mqtt-fixtures.js';
@@ -34,7 +36,7 @@ describe.skipIf(mosquittoUnavailable)('mqtt driver', () => {
     await broker?.stop();
   });
 
-  const open = async (name: string, config: Record<string, unknown>): Promise<Opened> => {
+  const open = async (name: string, config: Record<string, unknown>, on: TestMosquitto = broker): Promise<Opened> => {
     const received: SourceMessage[] = [];
     const states: string[] = [];
     const ctx: SourceContext = {
@@ -46,9 +48,9 @@ describe.skipIf(mosquittoUnavailable)('mqtt driver', () => {
       failing: (error) => states.push(`failing: ${error}`),
       connected: (detail) => states.push(detail),
     };
-    const reader = await mqttSource.open({ host: broker.host, port: broker.port, ...config }, ctx);
+    const reader = await mqttSource.open({ host: on.host, port: on.port, ...config }, ctx);
     readers.push(reader);
-    await eventually(() => (states.some((s) => s.startsWith('subscribed to')) ? true : undefined), 30_000);
+    await eventually(() => (states.some((s) => s.startsWith('subscribed to') || s.startsWith('failing')) ? true : undefined), 30_000);
     return { reader, received, states };
   };
 
@@ -85,5 +87,32 @@ describe.skipIf(mosquittoUnavailable)('mqtt driver', () => {
     await eventually(() => (second.received.length >= 1 ? true : undefined), 30_000);
     await new Promise((r) => setTimeout(r, 300));
     expect(second.received.map(text)).toEqual(['b']);
+  });
+
+  it('connects with TLS and a client certificate from files; without the certificate the broker refuses it', async () => {
+    const certs = makeCerts();
+    const tlsBroker = await startMosquitto({ tls: { ca: certs.ca, cert: certs.serverCert, key: certs.serverKey } });
+    try {
+      const ok = await open('tls', { topic: 'tls/t', tls: true, 'tls.ca': certs.ca, 'tls.cert': certs.clientCert, 'tls.key': certs.clientKey }, tlsBroker);
+      expect(ok.states).toContain('subscribed to tls/t at QoS 1 (session new)');
+      const tlsPub = await mqtt.connectAsync(tlsBroker.url, {
+        protocolVersion: 5,
+        ca: readFileSync(certs.ca),
+        cert: readFileSync(certs.clientCert),
+        key: readFileSync(certs.clientKey),
+      });
+      await publishAll(tlsPub, 'tls/t', ['over tls']);
+      await tlsPub.endAsync();
+      await eventually(() => (ok.received.length >= 1 ? true : undefined), 30_000);
+      expect(ok.received.map(text)).toEqual(['over tls']);
+
+      const refused = await open('no-cert', { topic: 'tls/t', tls: true, 'tls.ca': certs.ca }, tlsBroker);
+      expect(refused.states[0]).toMatch(/^failing: 127\.0\.0\.1:\d+: /);
+      expect(refused.received).toEqual([]);
+    } finally {
+      for (const r of readers.splice(0)) await r.close();
+      await tlsBroker.stop();
+      rmSync(certs.dir, { recursive: true, force: true });
+    }
   });
 });
