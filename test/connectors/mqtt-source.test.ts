@@ -65,11 +65,17 @@ describe.skipIf(mosquittoUnavailable)('mqtt source', () => {
     const raw = records.filter((r) => r.flag === 'RAW');
     expect(raw.map((r) => r.raw!.toString('hex'))).toEqual([Buffer.from('hello').toString('hex'), Buffer.from('[1,2]').toString('hex'), 'fffe00']);
     expect(raw.every((r) => r.key === '' && r.attributes['mqtt_topic'] === 'plain/text')).toBe(true);
+    // GetStats counts what a source appended, as it counts what a sink wrote
+    const stats = await t.client.unary<{ statsValues: Array<{ statValues: Record<string, string> }> }>('GetStats', { stats: [{ connStat: 'DeliveredInRecords' }] });
+    expect(stats.statsValues[0]!.statValues['basic']).toBe('5');
   });
 
-  it('keys records by topic, and SQL filters on the topic field', async () => {
+  it('keys records by topic, is created by SQL, and SQL filters on the topic field', async () => {
     await createStream(t.client, 'mq_sql');
-    await createConnector(t.client, 'by_topic', base('mq_sql', 'site/#', { key: 'topic' }));
+    // through SQL, as a user would create it
+    await t.client.unary('ExecuteQuery', {
+      stmt_text: `CREATE SOURCE CONNECTOR by_topic FROM mqtt WITH ("stream" = 'mq_sql', "host" = '127.0.0.1', "port" = ${broker.port}, "topic" = 'site/#', "key" = 'topic', "batch.maxDelayMs" = 5);`,
+    });
     await subscribed(t, 'by_topic');
     await t.client.unary('CreateQuery', { sql: "CREATE STREAM mq_hall AS SELECT * FROM mq_sql WHERE mqtt_topic = 'site/hall';", queryName: 'q_hall' });
     await publishAll(pub, 'site/hall', [1, 2, 3].map((n) => JSON.stringify({ n })));
@@ -213,6 +219,13 @@ describe.skipIf(mosquittoUnavailable)('mqtt source', () => {
     await refused(base('mq_cfg', 'a', { key: 'device' }), /"key" must match pattern/);
     await refused(base('no_such_stream', 'a'), /stream "no_such_stream" does not exist/);
     await refused(base('mq_cfg', 'a', { 'tls.ca': '/no/such/ca.pem' }), /"tls.ca": cannot read \/no\/such\/ca.pem: ENOENT/);
+
+    const { spec } = await t.client.unary<{ spec: string }>('GetConnectorSpec', { type: 'SOURCE', target: 'mqtt' });
+    const schema = JSON.parse(spec) as { required: string[]; properties: Record<string, { default?: unknown; 'ui:type'?: string }> };
+    expect(schema.required).toEqual(['stream', 'host', 'topic']);
+    expect(schema.properties['password']!['ui:type']).toBe('secret');
+    expect(schema.properties['batch.maxRecords']!.default).toBe(500);
+    await expectFailure(t.client.unary('GetConnectorSpec', { type: 'SOURCE', target: 'kafka' }), status.UNIMPLEMENTED, 605);
 
     await createConnector(t.client, 'secret', base('mq_cfg', 'secret/t', { username: 'u', password: 'hunter2-secret' }));
     // anonymous broker: a password is accepted and ignored; what matters is where it shows
