@@ -11,8 +11,10 @@
  * would allow one append per message. So handleMessage hands the message
  * on and ends with a "deferred" error (the library then sends no PUBACK and
  * goes on to the next message), and the PUBACK is sent when the runtime
- * acks. The Receive Maximum we announce bounds the messages the broker sends
- * us unacked, so it bounds our memory.
+ * acks. The Receive Maximum we announce bounds the QoS 1 messages the
+ * broker sends us unacked, and a byte cap on what we hold unacked (QoS 0
+ * included) stops reading the connection until appends catch up: together
+ * they bound our memory.
  */
 import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
@@ -23,6 +25,7 @@ import { numberOption } from './spec.js';
 import { topicFilterProblem } from './topic-filter.js';
 
 const DEFAULT_INFLIGHT = 1000;
+const DEFAULT_INFLIGHT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 const DEFAULT_SESSION_EXPIRY_SECONDS = 7 * 24 * 3600;
 const RECONNECT_MS = 1000;
@@ -75,6 +78,13 @@ export const mqttSource: SourceDriver = {
         default: DEFAULT_INFLIGHT,
         description: 'QoS 1 messages the broker may send before we ack (our Receive Maximum): bounds memory',
       },
+      maxInflightBytes: {
+        type: 'integer',
+        minimum: 1024,
+        maximum: 1024 * 1024 * 1024,
+        default: DEFAULT_INFLIGHT_BYTES,
+        description: 'payload bytes received and not yet appended, at most (plus one message): past it we stop reading the connection until appends catch up; bounds memory for QoS 0 too',
+      },
       sessionExpirySeconds: {
         type: 'integer',
         minimum: 0,
@@ -85,7 +95,7 @@ export const mqttSource: SourceDriver = {
     },
     required: ['host', 'topic'],
     dependentRequired: { 'tls.key': ['tls.cert'], 'tls.cert': ['tls.key'] },
-    'ui:order': ['host', 'port', 'topic', 'qos', 'key', 'clientId', 'username', 'password', 'tls', 'tls.ca', 'tls.cert', 'tls.key', 'maxPayloadBytes', 'maxInflight', 'sessionExpirySeconds'],
+    'ui:order': ['host', 'port', 'topic', 'qos', 'key', 'clientId', 'username', 'password', 'tls', 'tls.ca', 'tls.cert', 'tls.key', 'maxPayloadBytes', 'maxInflight', 'maxInflightBytes', 'sessionExpirySeconds'],
   },
   secretKeys: ['password'],
   async check(config) {
@@ -173,6 +183,10 @@ export function defaultClientId(connectorName: string): string {
 class MqttReader implements SourceReader {
   /** bumped on every (re)connect: an ack for a message of an earlier connection is dropped (the broker sends it again) */
   #connection = 0;
+  /** payload bytes handed on and not acked, on this connection */
+  #unackedBytes = 0;
+  /** mqtt.js's "next message" callback, held while we are over the byte cap */
+  #held: (() => void) | undefined;
 
   private constructor(private readonly client: MqttClient) {}
 
@@ -181,6 +195,7 @@ class MqttReader implements SourceReader {
     const filters = topicsOf(config);
     const keyRule = recordKeyRule(str(config, 'key'));
     const maxPayloadBytes = numberOption(config, 'maxPayloadBytes', DEFAULT_MAX_PAYLOAD_BYTES);
+    const maxUnackedBytes = numberOption(config, 'maxInflightBytes', DEFAULT_INFLIGHT_BYTES);
     const options: IClientOptions = {
       ...(await connectOptions(config, ctx.name)),
       clean: false,
@@ -198,24 +213,35 @@ class MqttReader implements SourceReader {
 
     client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
       const connection = reader.#connection;
-      const messageId = packet.messageId;
-      const ack =
-        packet.qos === 0 || messageId === undefined
-          ? () => undefined
-          : () => {
-              if (connection === reader.#connection && client.connected) reader.#puback(messageId);
-            };
+      const messageId = packet.qos === 0 ? undefined : packet.messageId;
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload.buffer, packet.payload.byteOffset, packet.payload.byteLength);
-      if (payload.length > maxPayloadBytes) {
+      const size = payload.length > maxPayloadBytes ? 0 : payload.length;
+      let acked = false;
+      const ack = () => {
+        // an ack of an earlier connection is dropped: the broker sends that message again
+        if (acked || connection !== reader.#connection) return;
+        acked = true;
+        reader.#unackedBytes -= size;
+        if (messageId !== undefined && client.connected) reader.#puback(messageId);
+        reader.#release(maxUnackedBytes);
+      };
+      if (size === 0 && payload.length > 0) {
         ctx.skipped(`${payload.length} bytes on topic ${packet.topic} is over maxPayloadBytes (${maxPayloadBytes})`);
         ack();
       } else {
+        reader.#unackedBytes += size;
         ctx.emit({ record: messageRecord(packet.topic, payload, keyRule), ack });
       }
-      done(packet.qos === 0 ? undefined : DEFERRED);
+      // Ending with an error makes mqtt.js skip its own PUBACK; ours follows the append.
+      const next = () => done(messageId === undefined ? undefined : DEFERRED);
+      // Past the byte cap we stop reading the connection (QoS 0 included) until acks bring it down.
+      if (reader.#unackedBytes > maxUnackedBytes) reader.#held = next;
+      else next();
     };
+    client.on('close', () => reader.#release(Infinity));
     client.on('connect', (connack) => {
       reader.#connection++;
+      reader.#unackedBytes = 0;
       client.subscribe(filters, { qos }, (err, granted) => {
         if (err) return ctx.failing(`subscribing failed: ${err.message}`);
         const refused = (granted ?? []).filter((g) => g.qos !== 0 && g.qos !== 1 && g.qos !== 2);
@@ -227,6 +253,15 @@ class MqttReader implements SourceReader {
     client.on('offline', () => ctx.failing(`${options.host}:${options.port}: disconnected`));
     client.connect();
     return reader;
+  }
+
+  /** Lets mqtt.js go on reading once unacked bytes are within `max`. */
+  #release(max: number): void {
+    const held = this.#held;
+    if (held && this.#unackedBytes <= max) {
+      this.#held = undefined;
+      held();
+    }
   }
 
   #puback(messageId: number): void {

@@ -74,6 +74,26 @@ describe.skipIf(mosquittoUnavailable)('mqtt driver', () => {
     expect(received.map(text)).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
   });
 
+  it('stops reading past maxInflightBytes, QoS 0 included, and goes on as acks come', async () => {
+    const { received } = await open('bytes', { topic: 'bytes/t', qos: 0, maxInflightBytes: 10_000 });
+    const qos0 = await publisher(broker.url);
+    try {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => qos0.publishAsync('bytes/t', String(i).padEnd(4000, '.'), { qos: 0 })));
+      // 3 × 4000 bytes pass the cap: the third is handed on, then reading stops
+      await eventually(() => (received.length >= 3 ? true : undefined), 30_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(received).toHaveLength(3);
+      for (let acked = 0; received.length < 10; ) {
+        const upTo = received.length;
+        for (; acked < upTo; acked++) received[acked]!.ack();
+        await eventually(() => (received.length > upTo ? true : undefined), 30_000);
+      }
+      expect(received.map((m) => text(m)[0])).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    } finally {
+      await qos0.endAsync();
+    }
+  });
+
   it('gets an unacked message again on the next connection of its session; acked ones not', async () => {
     const first = await open('again', { topic: 'again/t' });
     await publishAll(pub, 'again/t', ['a', 'b', 'c']);

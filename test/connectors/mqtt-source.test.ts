@@ -185,16 +185,15 @@ describe.skipIf(mosquittoUnavailable)('mqtt source', () => {
     await publishAll(pub, 'hostile/deep', [Buffer.from(deep)]);
     await publishAll(pub, 'hostile/utf8', [Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d])]);
     await publishAll(pub, 'hostile/ok', [deepButShallowEnough, 'y'.repeat(40_000)]);
+    await publishAll(pub, 'hostile/empty', ['']);
 
-    const records = await eventually(async () => {
-      const r = await readStream(t.client, 'mq_hostile');
-      return r.length >= 4 ? r : undefined;
-    }, 30_000);
+    await eventually(async () => ((await readStream(t.client, 'mq_hostile')).length >= 5 ? true : undefined), 30_000);
     // nothing else arrives: the oversized one was acked and skipped, the other connector matched nothing
     await new Promise((r) => setTimeout(r, 300));
     const again = await readStream(t.client, 'mq_hostile');
-    expect(again).toHaveLength(4);
-    const byTopic = Object.fromEntries(records.map((r) => [r.attributes['mqtt_topic'] + (r.raw && r.raw.length === 40_000 ? '-big' : ''), r]));
+    expect(again).toHaveLength(5);
+    const byTopic = Object.fromEntries(again.map((r) => [r.attributes['mqtt_topic'] + (r.raw && r.raw.length === 40_000 ? '-big' : ''), r]));
+    expect(byTopic['hostile/empty']).toMatchObject({ flag: 'RAW', raw: Buffer.alloc(0) });
     expect(byTopic['hostile/deep']).toMatchObject({ flag: 'RAW' });
     expect(byTopic['hostile/deep']!.raw!.toString()).toBe(deep);
     expect(byTopic['hostile/utf8']!.raw).toEqual(Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]));
