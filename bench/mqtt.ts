@@ -1,5 +1,5 @@
 /**
- * The mqtt source end to end: records/s from a QoS 1 publisher through a
+ * The mqtt source end to end: records/s from 4 QoS 1 publishers through a
  * real Mosquitto (Debian's, started by the bench on a free port) into a
  * stream, against a baseline from the same run, reps interleaved: the same
  * messages published the same way into a bare `mqtt` subscriber (QoS 1,
@@ -17,28 +17,38 @@ import { mosquittoUnavailable, startMosquitto, type TestMosquitto } from './mosq
 import { compared, interleaved, SkipScenario, type Scenario } from './scenario.js';
 
 const BASELINE = 'baseline/mqtt/bare-subscriber-qos1';
+const PUBLISHERS = 4;
 /** publishes a publisher keeps in flight (the broker's own limit may be lower) */
-const PUBLISH_WINDOW = 256;
+const PUBLISH_WINDOW = 64;
 
 /** ~200-byte JSON telemetry, keyed by one of 16 devices. */
 function message(n: number): string {
   return JSON.stringify({ device: `d${n % 16}`, n, temp: 20 + (n % 50) / 10, note: ''.padEnd(140, 'x') });
 }
 
+/**
+ * Publishes `count` messages from PUBLISHERS clients at once, each keeping
+ * PUBLISH_WINDOW in flight (Mosquitto lets a client have 20 unacked by default,
+ * so one publisher alone would be the bottleneck).
+ */
 async function publishAll(url: string, topic: string, count: number): Promise<void> {
-  const pub = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: `bench-pub-${topic.replace(/\W/g, '-')}` });
+  const pubs = await Promise.all(
+    Array.from({ length: PUBLISHERS }, (_, p) => mqtt.connectAsync(url, { protocolVersion: 5, clientId: `bench-pub-${p}-${topic.replace(/\W/g, '-')}` })),
+  );
   try {
     let next = 0;
     await Promise.all(
-      Array.from({ length: PUBLISH_WINDOW }, async () => {
-        while (next < count) {
-          const n = next++;
-          await pub.publishAsync(topic, message(n), { qos: 1 });
-        }
-      }),
+      pubs.flatMap((pub) =>
+        Array.from({ length: PUBLISH_WINDOW }, async () => {
+          while (next < count) {
+            const n = next++;
+            await pub.publishAsync(topic, message(n), { qos: 1 });
+          }
+        }),
+      ),
     );
   } finally {
-    await pub.endAsync();
+    await Promise.all(pubs.map((p) => p.endAsync()));
   }
 }
 
@@ -91,7 +101,7 @@ async function baselineRep(broker: TestMosquitto, i: number, count: number): Pro
 export const mqttScenarios: Scenario[] = [
   {
     id: 'connector/mqtt',
-    title: 'mqtt source: ~200-byte JSON messages/s from a QoS 1 publisher through Mosquitto into a stream, vs a bare QoS 1 mqtt subscriber of the same messages',
+    title: 'mqtt source: ~200-byte JSON messages/s from 4 QoS 1 publishers through Mosquitto into a stream, vs a bare QoS 1 mqtt subscriber of the same messages',
     modes: ['quick', 'full'],
     timeoutMs: { quick: 240_000, full: 480_000 },
     async run(ctx, scope) {
