@@ -21,7 +21,7 @@ interface Opened {
   states: string[];
 }
 
-describe.skipIf(mosquittoUnavailable)('mqtt driver', () => {
+describe.skipIf(mosquittoUnavailable)('mqtt driver', { timeout: 90_000 }, () => {
   let broker: TestMosquitto;
   let pub: MqttClient;
   const readers: SourceReader[] = [];

@@ -17,7 +17,7 @@ const subscribed = (t: TestServer, name: string, times = 1) =>
 
 const payloadsOf = (records: StoredRecord[]) => records.map((r) => (r.json ? String(r.json['n']) : r.raw!.toString()));
 
-describe.skipIf(mosquittoUnavailable)('mqtt source', () => {
+describe.skipIf(mosquittoUnavailable)('mqtt source', { timeout: 90_000 }, () => {
   let broker: TestMosquitto;
   let t: TestServer;
   let pub: MqttClient;
