@@ -95,7 +95,15 @@ export class ConnectorManager {
   readonly #creating = new Set<string>();
   #closed = false;
 
-  constructor(private readonly deps: ConnectorManagerDeps) {}
+  constructor(private readonly deps: ConnectorManagerDeps) {
+    // Sinks are known to the stream through their subscriptions; sources write to it: reported, not holding.
+    deps.streams.dependents.register({
+      kind: 'source connector',
+      holdsData: false,
+      dependentsOf: (stream) =>
+        [...this.#entries.values()].filter((e) => e.meta.type === 'SOURCE' && e.meta.config['stream'] === stream.name).map((e) => e.meta.name),
+    });
+  }
 
   /** Reads every connector and removes subscriptions of connectors whose creation did not finish. */
   async load(): Promise<void> {
