@@ -11,7 +11,8 @@
  * would allow one append per message. So handleMessage hands the message
  * on and ends with a "deferred" error (the library then sends no PUBACK and
  * goes on to the next message), and the PUBACK is sent when the runtime
- * acks. The Receive Maximum we announce bounds the QoS 1 messages the
+ * acks (read from mqtt 5.16's handlers/publish.js; the driver and kill -9
+ * tests fail if a later version acks otherwise). The Receive Maximum we announce bounds the QoS 1 messages the
  * broker sends us unacked, and a byte cap on what we hold unacked (QoS 0
  * included) stops reading the connection until appends catch up: together
  * they bound our memory.
