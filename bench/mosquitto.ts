@@ -10,6 +10,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { canDropPrivileges, dbTempDir, freePort, giveToDbUser, serverControls, spawnAsDbUser, waitUntilReady, type ServerControls } from './db-process.js';
 
+export { freePort };
+
 const MOSQUITTO = '/usr/sbin/mosquitto';
 
 /** Why the MQTT tests cannot run here, or undefined when they can. */

@@ -239,8 +239,15 @@ class MqttReader implements SourceReader {
       if (reader.#unackedBytes > maxUnackedBytes) reader.#held = next;
       else next();
     };
-    client.on('close', () => reader.#release(Infinity));
+    let up = false;
+    client.on('close', () => {
+      reader.#release(Infinity);
+      // a lost connection says so once; the failed reconnects that follow report their own errors
+      if (up) ctx.failing(`${options.host}:${options.port}: connection lost`);
+      up = false;
+    });
     client.on('connect', (connack) => {
+      up = true;
       reader.#connection++;
       reader.#unackedBytes = 0;
       client.subscribe(filters, { qos }, (err, granted) => {
@@ -251,7 +258,6 @@ class MqttReader implements SourceReader {
       });
     });
     client.on('error', (err) => ctx.failing(`${options.host}:${options.port}: ${err.message}`));
-    client.on('offline', () => ctx.failing(`${options.host}:${options.port}: disconnected`));
     client.connect();
     return reader;
   }

@@ -7,7 +7,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectFailure, status } from '../helpers/expect.js';
-import { mosquittoUnavailable, startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
+import { freePort, mosquittoUnavailable, startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
 import { eventually, startTestServer, type TestServer } from '../helpers/server.js';
 import { createStream } from '../helpers/streams.js';
 import { connectorLogs, createConnector, getConnector, publishAll, publisher, readStream, type StoredRecord } from './mqtt-fixtures.js';
@@ -204,6 +204,20 @@ describe.skipIf(mosquittoUnavailable)('mqtt source', { timeout: 90_000 }, () => 
     expect(await connectorLogs(t.client, 'hostile')).toMatch(/WARN record skipped: larger than the server's record size limit \(1500\d\d bytes\)/);
     expect((await getConnector(t.client, 'nothing')).status).toBe('RUNNING');
     expect((await getConnector(t.client, 'hostile')).status).toBe('RUNNING');
+  });
+
+  it('is created while its broker is unreachable, shows FAILED with the error, and is deleted all the same', async () => {
+    await createStream(t.client, 'mq_nowhere');
+    const port = await freePort();
+    await createConnector(t.client, 'nowhere', { ...base('mq_nowhere', 'x/#'), port });
+    const failing = await eventually(async () => {
+      const c = await getConnector(t.client, 'nowhere');
+      return c.status === 'FAILED' ? c : undefined;
+    }, 30_000, 50);
+    expect(failing.dockerStatus).toMatch(new RegExp(`^retrying \\(attempt \\d+\\): 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+    expect(await connectorLogs(t.client, 'nowhere')).toMatch(/WARN source unreachable, retrying: .*ECONNREFUSED/);
+    await t.client.unary('DeleteConnector', { name: 'nowhere' });
+    await expectFailure(getConnector(t.client, 'nowhere'), status.NOT_FOUND, 600);
   });
 
   it('refuses bad configs with 604 and masks the password everywhere', async () => {
