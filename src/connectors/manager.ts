@@ -256,6 +256,11 @@ export class ConnectorManager {
     await this.#exclusive(entry, async () => {
       await entry.task?.stop();
       entry.task = undefined;
+      const { typed } = entry;
+      if (typed.type === 'SOURCE' && (typed.driver.forgetOnChange ?? []).some((k) => JSON.stringify(config[k]) !== JSON.stringify(entry.meta.config[k]))) {
+        entry.log.info('the change starts afresh at the source');
+        await forgetSource(typed, entry.meta, this.deps.log);
+      }
       entry.meta = { ...entry.meta, config, paused: false };
       await this.deps.meta.put(metaPath(name), entry.meta);
       entry.log.info('config altered; restarting');

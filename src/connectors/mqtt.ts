@@ -110,6 +110,8 @@ export const mqttSource: SourceDriver = {
     return MqttReader.open(config, ctx);
   },
   forget: forgetSession,
+  // the broker session keeps every filter ever subscribed: a new set of filters needs a new session
+  forgetOnChange: ['topic', 'clientId', 'host', 'port'],
 };
 
 function topicsOf(config: ConnectorConfig): string[] {

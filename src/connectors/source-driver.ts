@@ -58,4 +58,6 @@ export interface SourceDriver {
    * be reached, and the runtime logs that.
    */
   forget?(config: ConnectorConfig, name: string): Promise<void>;
+  /** config keys whose change makes AlterConnectorConfig forget the old state at the source first (MQTT: the topic filters) */
+  readonly forgetOnChange?: readonly string[];
 }

@@ -134,6 +134,20 @@ describe.skipIf(mosquittoUnavailable)('mqtt source', { timeout: 90_000 }, () => 
     expect([...new Set(payloadsOf(records))].sort()).toEqual(range(0, 400).sort());
   });
 
+  it('follows a new topic after AlterConnectorConfig, no longer the old one', async () => {
+    await createStream(t.client, 'mq_alter');
+    await createConnector(t.client, 'altered', base('mq_alter', 'alter/a'));
+    await subscribed(t, 'altered');
+    await t.client.unary('AlterConnectorConfig', { name: 'altered', config: JSON.stringify({ topic: 'alter/b' }) });
+    await subscribed(t, 'altered', 2);
+    expect(await connectorLogs(t.client, 'altered')).toMatch(/subscribed to alter\/b at QoS 1 \(session new\)/);
+    await publishAll(pub, 'alter/a', ['old']);
+    await publishAll(pub, 'alter/b', ['new']);
+    await eventually(async () => ((await readStream(t.client, 'mq_alter')).length >= 1 ? true : undefined), 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(payloadsOf(await readStream(t.client, 'mq_alter'))).toEqual(['new']);
+  });
+
   it('retries appends while its stream is gone, acking nothing, and goes on once it is back', async () => {
     await createStream(t.client, 'mq_gone');
     await createConnector(t.client, 'orphan', base('mq_gone', 'gone/t'));
