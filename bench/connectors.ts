@@ -23,7 +23,7 @@ import { CALL_DEADLINE_MS, createStream, prefill, startHStream, type HStreamTarg
 import type { Rep } from './harness.js';
 import { batchPool } from './payload.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from './postgres.js';
-import { compared, SkipScenario, type Scenario } from './scenario.js';
+import { compared, interleaved, SkipScenario, type Scenario } from './scenario.js';
 
 const PG_BASELINE = 'baseline/pg/multi-row-upsert-batch=1000x1KiB';
 const PG_ROWS_PER_STATEMENT = 1000;
@@ -153,18 +153,7 @@ export const connectorScenarios: Scenario[] = [
         const source = await startHStream(scope, { dataDir: scope.tempDir() });
         await pgBaselineRep(db, -1, 5_000);
         await pgSinkRep(db, source, -1, 5_000);
-        const sink: Rep[] = [];
-        const base: Rep[] = [];
-        for (let i = 0; i < ctx.timing.reps; i++) {
-          ctx.progress(`connector/postgresql rep ${i + 1}`);
-          if (i % 2 === 0) {
-            base.push(await pgBaselineRep(db, i, records));
-            sink.push(await pgSinkRep(db, source, i, records));
-          } else {
-            sink.push(await pgSinkRep(db, source, i, records));
-            base.push(await pgBaselineRep(db, i, records));
-          }
-        }
+        const { base, ours: sink } = await interleaved(ctx, 'connector/postgresql', (i) => pgBaselineRep(db, i, records), (i) => pgSinkRep(db, source, i, records));
         ctx.baselines.add(PG_BASELINE, 'rec/s', 'higher', base);
         return [compared(`connector/postgresql/records=${records}x1KiB-json`, 'rec/s', 'higher', sink, { name: PG_BASELINE, reps: base })];
       } finally {
@@ -184,18 +173,7 @@ export const connectorScenarios: Scenario[] = [
       // warm both servers' paths once
       await appendRep(target, -1, 10_000);
       await mirrorRep(source, target, -1, 10_000);
-      const mirror: Rep[] = [];
-      const base: Rep[] = [];
-      for (let i = 0; i < ctx.timing.reps; i++) {
-        ctx.progress(`connector/mirror rep ${i + 1}`);
-        if (i % 2 === 0) {
-          base.push(await appendRep(target, i, records));
-          mirror.push(await mirrorRep(source, target, i, records));
-        } else {
-          mirror.push(await mirrorRep(source, target, i, records));
-          base.push(await appendRep(target, i, records));
-        }
-      }
+      const { base, ours: mirror } = await interleaved(ctx, 'connector/mirror', (i) => appendRep(target, i, records), (i) => mirrorRep(source, target, i, records));
       ctx.baselines.add(MIRROR_BASELINE, 'rec/s', 'higher', base);
       return [compared(`connector/mirror/records=${records}x1KiB`, 'rec/s', 'higher', mirror, { name: MIRROR_BASELINE, reps: base })];
     },

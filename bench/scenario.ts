@@ -126,3 +126,27 @@ export function compared(
     ...(Object.keys(allExtra).length > 0 ? { extra: allExtra } : {}),
   };
 }
+
+/**
+ * `ctx.timing.reps` reps of a figure and of its baseline, alternating which
+ * goes first, so that drift on a shared machine falls on both alike.
+ */
+export async function interleaved(
+  ctx: BenchContext,
+  label: string,
+  base: (rep: number) => Promise<Rep>,
+  ours: (rep: number) => Promise<Rep>,
+): Promise<{ base: Rep[]; ours: Rep[] }> {
+  const out = { base: [] as Rep[], ours: [] as Rep[] };
+  for (let i = 0; i < ctx.timing.reps; i++) {
+    ctx.progress(`${label} rep ${i + 1}`);
+    if (i % 2 === 0) {
+      out.base.push(await base(i));
+      out.ours.push(await ours(i));
+    } else {
+      out.ours.push(await ours(i));
+      out.base.push(await base(i));
+    }
+  }
+  return out;
+}

@@ -7,6 +7,7 @@
 import { appendScenarios } from './append.js';
 import { baselineScenarios } from './baselines.js';
 import { connectorScenarios } from './connectors.js';
+import { mqttScenarios } from './mqtt.js';
 import { deliveryScenarios } from './delivery.js';
 import { idleScenarios } from './idle.js';
 import { lifecycleScenarios } from './lifecycle.js';
@@ -23,5 +24,6 @@ export const SCENARIOS: readonly Scenario[] = [
   ...idleScenarios,
   ...sqlScenarios,
   ...connectorScenarios,
+  ...mqttScenarios,
   // TODO: http (autocannon against src/http) once it lands.
 ];

@@ -109,7 +109,7 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
   const queries = new QueryManager(streams, producer, log, config.maxQueryGroups);
   // The node's address is known once the port is bound; replies read it then.
   let node = '';
-  const connectors = new ConnectorManager({ meta: store.meta, streams, subscriptions, log, node: () => node });
+  const connectors = new ConnectorManager({ meta: store.meta, streams, subscriptions, producer, log, node: () => node });
   // Loaded in this order, closed in reverse: queries and subscriptions persist their positions
   // (through the store, closed by the caller after them) before the catalogue stops.
   const components = new Lifecycle(log)

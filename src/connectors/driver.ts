@@ -1,8 +1,8 @@
 /**
- * What one connector type is: a sink driver. A new target is one file that
- * exports a `SinkDriver` and one line in registry.ts; the runtime
- * (connector.ts) does reading, batching, retries, offsets and status for
- * every type the same way.
+ * What a sink connector type is: a sink driver (sources: source-driver.ts).
+ * A new target is one file that exports a `SinkDriver` and one line in
+ * registry.ts; the runtime (sink-task.ts) does reading, batching, retries,
+ * offsets and status for every type the same way.
  */
 import type { Logger } from 'pino';
 import type { HStreamRecord } from '../records.js';

@@ -7,6 +7,9 @@
  * its committed offsets are the connector's, it survives restarts with the
  * subscription, and deleting the connector deletes it. Users cannot create
  * such ids (a name starts with a letter), and ListSubscriptions hides them.
+ *
+ * A source appends to its stream through the producer; where it is in its
+ * source is the source's business (an MQTT broker keeps the session).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -21,13 +24,15 @@ import {
   type Extra,
 } from '../errors.js';
 import { validateName } from '../core/names.js';
+import type { Producer } from '../core/producer.js';
 import type { StreamCatalog } from '../core/streams.js';
 import type { SubscriptionManager } from '../core/subscriptions/manager.js';
 import type { MetaStore } from '../../storage/index.js';
 import { CheckFailure, type ConnectorConfig, type SinkDriver, type SourceStream } from './driver.js';
-import { sinkDriver } from './registry.js';
+import { typedDriver } from './registry.js';
 import { SinkTask, type SinkCounters, type TaskState } from './sink-task.js';
-import { redact, runtimeOptions, showConfig, sinkSpec, validateConfig } from './spec.js';
+import { SourceTask } from './source-task.js';
+import { connectorSpec, redact, runtimeOptions, showConfig, sourceRuntimeOptions, validateConfig, type TypedDriver } from './spec.js';
 import { TaskLog } from './task-log.js';
 import type { ConnectorStatus, ConnectorType, ConnectorView } from './view.js';
 
@@ -54,9 +59,9 @@ interface ConnectorMeta {
 
 interface Entry {
   meta: ConnectorMeta;
-  driver: SinkDriver;
+  typed: TypedDriver;
   state: TaskState;
-  task: SinkTask | undefined;
+  task: SinkTask | SourceTask | undefined;
   log: TaskLog;
   counters: SinkCounters;
   /** one pause/resume/alter/delete at a time per connector */
@@ -67,6 +72,8 @@ export interface ConnectorManagerDeps {
   meta: MetaStore;
   streams: StreamCatalog;
   subscriptions: SubscriptionManager;
+  /** where sources append: the Append RPC's path */
+  producer: Pick<Producer, 'appendRecords'>;
   log: Logger;
   /** host:port of this node, as replies show it */
   node(): string;
@@ -88,12 +95,20 @@ export class ConnectorManager {
   readonly #creating = new Set<string>();
   #closed = false;
 
-  constructor(private readonly deps: ConnectorManagerDeps) {}
+  constructor(private readonly deps: ConnectorManagerDeps) {
+    // Sinks are known to the stream through their subscriptions; sources write to it: reported, not holding.
+    deps.streams.dependents.register({
+      kind: 'source connector',
+      holdsData: false,
+      dependentsOf: (stream) =>
+        [...this.#entries.values()].filter((e) => e.meta.type === 'SOURCE' && e.meta.config['stream'] === stream.name).map((e) => e.meta.name),
+    });
+  }
 
   /** Reads every connector and removes subscriptions of connectors whose creation did not finish. */
   async load(): Promise<void> {
     for (const { value } of await this.deps.meta.list<ConnectorMeta>('connector/')) {
-      const driver = sinkDriver(value.target);
+      const driver = typedDriver(value.type, value.target);
       if (!driver) {
         this.deps.log.error({ connector: value.name, target: value.target }, 'connector of an unknown target left stopped');
         continue;
@@ -122,32 +137,28 @@ export class ConnectorManager {
     if (this.#entries.has(name) || this.#creating.has(name)) {
       throw alreadyExists(ErrorCode.ConnectorExists, 'ConnectorExists', { extra: name });
     }
-    const type = connectorType(req.type);
-    const driver = type === 'SINK' ? sinkDriver(req.target) : undefined;
-    if (!driver) throw unimplementedTarget(req.target);
+    const typed = typedDriver(connectorType(req.type), req.target);
+    if (!typed) throw unimplementedTarget(req.target);
     this.#creating.add(name);
     try {
-      const config = this.#check(driver, req.config);
-      await checkTarget(driver, config, this.deps.log, this.#source(String(config['stream'])));
-      const options = runtimeOptions(config);
-      const meta: ConnectorMeta = { name, taskId: randomUUID(), type, target: driver.target, config, creationTimeMs: Date.now(), paused: false };
-      const subscriptionId = subscriptionOf(meta.taskId);
-      await this.deps.subscriptions.create({
-        subscriptionId,
-        streamName: options.stream,
-        ackTimeoutSeconds: ACK_TIMEOUT_SECONDS,
-        maxUnackedRecords: MAX_UNACKED_RECORDS,
-        offset: options.fromOffset,
-      });
+      const config = this.#check(typed, req.config);
+      const stream = String(config['stream']);
+      const meta: ConnectorMeta = { name, taskId: randomUUID(), type: typed.type, target: typed.driver.target, config, creationTimeMs: Date.now(), paused: false };
+      if (typed.type === 'SINK') {
+        await checkTarget(typed.driver, config, this.deps.log, this.#source(stream));
+        await this.#createSubscription(meta);
+      } else {
+        await checkSource(typed, config);
+      }
       try {
         await this.deps.meta.put(metaPath(name), meta);
       } catch (err) {
-        await this.deps.subscriptions.delete(subscriptionId, true).catch(() => undefined);
+        if (typed.type === 'SINK') await this.deps.subscriptions.delete(subscriptionOf(meta.taskId), true).catch(() => undefined);
         throw err;
       }
-      const entry = this.#entry(meta, driver, { kind: 'running' });
+      const entry = this.#entry(meta, typed, { kind: 'running' });
       this.#entries.set(name, entry);
-      this.deps.log.info({ connector: name, target: meta.target, stream: options.stream }, 'connector created');
+      this.deps.log.info({ connector: name, type: meta.type, target: meta.target, stream }, 'connector created');
       this.#startTask(entry);
       return this.#view(entry);
     } finally {
@@ -165,10 +176,9 @@ export class ConnectorManager {
 
   /** The JSON Schema of a type's config, keys sorted as upstream prints it. */
   spec(type: string, target: string): string {
-    const t = connectorType(type);
-    const driver = t === 'SINK' ? sinkDriver(target) : undefined;
-    if (!driver) throw unimplementedTarget(target);
-    return showConfig(sinkSpec(driver), []);
+    const typed = typedDriver(connectorType(type), target);
+    if (!typed) throw unimplementedTarget(target);
+    return showConfig(connectorSpec(typed), []);
   }
 
   logs(name: string, begin: number, count: number): string {
@@ -189,6 +199,7 @@ export class ConnectorManager {
       await this.deps.meta.del(metaPath(name));
       this.#entries.delete(name);
       this.deps.log.info({ connector: name }, 'connector deleted');
+      if (entry.typed.type === 'SOURCE') await forgetSource(entry.typed, entry.meta, this.deps.log);
     });
   }
 
@@ -237,13 +248,19 @@ export class ConnectorManager {
       throw invalidArgument(ErrorCode.InternalError, 'the config must be a JSON object of the keys to change', { extra: name });
     }
     const merged = { ...entry.meta.config, ...(patch as ConnectorConfig) };
-    const config = this.#check(entry.driver, JSON.stringify(merged));
+    const config = this.#check(entry.typed, JSON.stringify(merged));
     if (config['stream'] !== entry.meta.config['stream']) {
       throw checkFailed(new CheckFailure('CONFIG', 'invalid config', '"stream" cannot be changed: create a new connector for another stream'));
     }
+    if (entry.typed.type === 'SOURCE') await checkSource(entry.typed, config);
     await this.#exclusive(entry, async () => {
       await entry.task?.stop();
       entry.task = undefined;
+      const { typed } = entry;
+      if (typed.type === 'SOURCE' && (typed.driver.forgetOnChange ?? []).some((k) => JSON.stringify(config[k]) !== JSON.stringify(entry.meta.config[k]))) {
+        entry.log.info('the change starts afresh at the source');
+        await forgetSource(typed, entry.meta, this.deps.log);
+      }
       entry.meta = { ...entry.meta, config, paused: false };
       await this.deps.meta.put(metaPath(name), entry.meta);
       entry.log.info('config altered; restarting');
@@ -262,10 +279,21 @@ export class ConnectorManager {
     }));
   }
 
-  #check(driver: SinkDriver, text: string): ConnectorConfig {
+  async #createSubscription(meta: ConnectorMeta): Promise<void> {
+    const options = runtimeOptions(meta.config);
+    await this.deps.subscriptions.create({
+      subscriptionId: subscriptionOf(meta.taskId),
+      streamName: options.stream,
+      ackTimeoutSeconds: ACK_TIMEOUT_SECONDS,
+      maxUnackedRecords: MAX_UNACKED_RECORDS,
+      offset: options.fromOffset,
+    });
+  }
+
+  #check(typed: TypedDriver, text: string): ConnectorConfig {
     let config: ConnectorConfig;
     try {
-      config = validateConfig(driver, text);
+      config = validateConfig(typed, text);
     } catch (err) {
       if (err instanceof CheckFailure) throw checkFailed(err);
       throw err;
@@ -288,14 +316,14 @@ export class ConnectorManager {
     return entry;
   }
 
-  #entry(meta: ConnectorMeta, driver: SinkDriver, state: TaskState): Entry {
+  #entry(meta: ConnectorMeta, typed: TypedDriver, state: TaskState): Entry {
     const pino = this.deps.log.child({ connector: meta.name });
     return {
       meta,
-      driver,
+      typed,
       state,
       task: undefined,
-      log: new TaskLog(pino, (text) => redact(text, meta.config, driver.secretKeys)),
+      log: new TaskLog(pino, (text) => redact(text, meta.config, typed.driver.secretKeys)),
       counters: { records: 0, bytes: 0, batches: 0, errors: 0, skipped: 0 },
       busy: Promise.resolve(),
     };
@@ -303,6 +331,24 @@ export class ConnectorManager {
 
   #startTask(entry: Entry): void {
     if (this.#closed) return;
+    const onState = (state: TaskState) => {
+      entry.state = state;
+    };
+    const { typed } = entry;
+    if (typed.type === 'SOURCE') {
+      entry.task = new SourceTask({
+        name: entry.meta.name,
+        driver: typed.driver,
+        config: entry.meta.config,
+        options: sourceRuntimeOptions(entry.meta.config),
+        producer: this.deps.producer,
+        log: entry.log,
+        pino: this.deps.log.child({ connector: entry.meta.name }),
+        counters: entry.counters,
+        onState,
+      });
+      return;
+    }
     const subscriptionId = subscriptionOf(entry.meta.taskId);
     if (!this.deps.subscriptions.exists(subscriptionId)) {
       const error = `its subscription ${subscriptionId} is gone; delete and create the connector again`;
@@ -312,7 +358,7 @@ export class ConnectorManager {
     }
     const config = entry.meta.config;
     entry.task = new SinkTask({
-      driver: entry.driver,
+      driver: typed.driver,
       config,
       options: runtimeOptions(config),
       subscriptions: this.deps.subscriptions,
@@ -321,9 +367,7 @@ export class ConnectorManager {
       pino: this.deps.log.child({ connector: entry.meta.name }),
       counters: entry.counters,
       source: () => this.#source(String(config['stream'])),
-      onState: (state) => {
-        entry.state = state;
-      },
+      onState,
     });
   }
 
@@ -345,11 +389,11 @@ export class ConnectorManager {
       target: meta.target,
       creationTimeMs: meta.creationTimeMs,
       status: statusOf(entry.state),
-      config: showConfig(meta.config, entry.driver.secretKeys),
+      config: showConfig(meta.config, entry.typed.driver.secretKeys),
       offsets,
       taskId: meta.taskId,
       node: this.deps.node(),
-      dockerStatus: redact(describeState(entry.state), meta.config, entry.driver.secretKeys),
+      dockerStatus: redact(describeState(entry.state), meta.config, entry.typed.driver.secretKeys),
       image: `hstreamlite/${meta.type.toLowerCase()}-${meta.target}`,
     };
   }
@@ -398,6 +442,26 @@ function unimplementedTarget(target: string): HStreamError {
 function checkFailed(failure: CheckFailure): HStreamError {
   const extra: Extra = { crtDetail: failure.detail, crtMessage: failure.message, crtResult: false, crtType: failure.kind };
   return failedPrecondition(ErrorCode.ConnectorCheckFailed, 'ConnectorCheckFailed', { extra });
+}
+
+/** A source's own checks (topic filters, files): config-level, the source itself may be down at create. */
+async function checkSource(typed: TypedDriver & { type: 'SOURCE' }, config: ConnectorConfig): Promise<void> {
+  try {
+    await typed.driver.check(config);
+  } catch (err) {
+    if (err instanceof CheckFailure) throw checkFailed(new CheckFailure(err.kind, err.message, redact(err.detail, config, typed.driver.secretKeys)));
+    throw err;
+  }
+}
+
+/** Lets the source drop what it keeps for a deleted connector; a failure only leaves it to expire there. */
+async function forgetSource(typed: TypedDriver & { type: 'SOURCE' }, meta: ConnectorMeta, log: Logger): Promise<void> {
+  try {
+    await typed.driver.forget?.(meta.config, meta.name);
+  } catch (err) {
+    const message = redact((err as Error)?.message ?? String(err), meta.config, typed.driver.secretKeys);
+    log.warn({ connector: meta.name }, `the deleted connector's state at its source stays until it expires there: ${message}`);
+  }
 }
 
 async function checkTarget(driver: SinkDriver, config: ConnectorConfig, log: Logger, source: SourceStream | undefined): Promise<void> {

@@ -14,11 +14,10 @@ import type { Logger } from 'pino';
 import { DurableConsumer, type ConsumedBatch } from '../core/subscriptions/durable-consumer.js';
 import type { SubscriptionManager } from '../core/subscriptions/manager.js';
 import { payloadJson, UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkDriver, type SinkRecord, type SinkWriter, type SourceStream } from './driver.js';
+import { backoffMs, sleep } from './backoff.js';
 import type { RuntimeOptions } from './spec.js';
 import type { TaskLog } from './task-log.js';
 
-const BACKOFF_FIRST_MS = 1000;
-const BACKOFF_MAX_MS = 30_000;
 /** batches a sink may have delivered and not yet taken: room for a few writes of `task.batch.maxRecords` */
 const BUFFERED_BATCHES = 64;
 
@@ -180,7 +179,7 @@ export class SinkTask {
           deps.onState({ kind: 'failed', error: final });
           return false;
         }
-        const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.min(attempt - 1, 10));
+        const delay = backoffMs(attempt);
         deps.log.warn(`write failed (attempt ${attempt}), retrying in ${delay} ms: ${message}`);
         deps.onState({ kind: 'retrying', attempt, error: message });
         await sleep(delay, this.#signal);
@@ -239,18 +238,5 @@ function withoutRecord(batches: SinkBatch[], recordId: string): SinkBatch[] {
   return batches.map((b) => {
     if (!b.records.some((r) => r.id === recordId)) return b;
     return { ...b, records: b.records.filter((r) => r.id !== recordId), raw: undefined };
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
   });
 }

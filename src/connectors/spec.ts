@@ -5,6 +5,7 @@
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { CheckFailure, type ConnectorConfig, type JsonSchema, type SinkDriver } from './driver.js';
+import type { SourceDriver } from './source-driver.js';
 
 /** How a secret is shown: never the value, not even its length. */
 export const MASK = '******';
@@ -53,9 +54,40 @@ const RUNTIME_ORDER = [
   'task.batch.maxRecords',
 ];
 
+/** Keys of the source runtime, the same for every source. */
+const SOURCE_RUNTIME_PROPERTIES: Record<string, JsonSchema> = {
+  stream: { type: 'string', minLength: 1, description: 'the stream to write (it must exist)' },
+  'batch.maxRecords': {
+    type: 'integer',
+    minimum: 1,
+    maximum: 10000,
+    default: 500,
+    description: 'records appended in one call at most',
+    'ui:showName': 'Max Batch Records',
+  },
+  'batch.maxDelayMs': {
+    type: 'integer',
+    minimum: 0,
+    maximum: 60000,
+    default: 20,
+    description: 'how long a record waits for others to fill its batch, at most',
+    'ui:showName': 'Max Batch Delay (ms)',
+  },
+};
+
+const SOURCE_RUNTIME_ORDER = [{ 'ui:type': 'group', expand: false, name: 'Buffer Strategy' }, 'batch.maxRecords', 'batch.maxDelayMs'];
+
 /** The full schema of a sink type: its own keys, then the runtime's. */
 export function sinkSpec(driver: SinkDriver): JsonSchema {
-  const own = driver.spec;
+  return mergeSpec(driver.spec, RUNTIME_PROPERTIES, RUNTIME_ORDER);
+}
+
+/** The full schema of a source type: its own keys, then the source runtime's. */
+export function sourceSpec(driver: SourceDriver): JsonSchema {
+  return mergeSpec(driver.spec, SOURCE_RUNTIME_PROPERTIES, SOURCE_RUNTIME_ORDER);
+}
+
+function mergeSpec(own: JsonSchema, runtime: Record<string, JsonSchema>, runtimeOrder: unknown[]): JsonSchema {
   const ownProps = (own['properties'] ?? {}) as Record<string, JsonSchema>;
   const ownRequired = (own['required'] ?? []) as string[];
   const ownOrder = (own['ui:order'] ?? []) as unknown[];
@@ -63,9 +95,9 @@ export function sinkSpec(driver: SinkDriver): JsonSchema {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     type: 'object',
     ...own,
-    properties: { stream: RUNTIME_PROPERTIES['stream'], ...ownProps, ...omit(RUNTIME_PROPERTIES, 'stream') },
+    properties: { stream: runtime['stream'], ...ownProps, ...omit(runtime, 'stream') },
     required: ['stream', ...ownRequired.filter((k) => k !== 'stream')],
-    'ui:order': ['stream', ...ownOrder.filter((k) => k !== 'stream'), ...RUNTIME_ORDER],
+    'ui:order': ['stream', ...ownOrder.filter((k) => k !== 'stream'), ...runtimeOrder],
   };
 }
 
@@ -83,23 +115,51 @@ export interface RuntimeOptions {
   maxBatchRecords: number;
 }
 
+/** A numeric config key, or its default when unset (the schema already refused other types). */
+export function numberOption(config: ConnectorConfig, key: string, fallback: number): number {
+  const value = config[key];
+  return typeof value === 'number' ? value : fallback;
+}
+
 export function runtimeOptions(config: ConnectorConfig): RuntimeOptions {
   return {
     stream: String(config['stream']),
     fromOffset: config['task.reader.fromOffset'] === 'LATEST' ? 'LATEST' : 'EARLIEST',
     skipUnmappable: config['task.error.skipStrategy'] === 'SkipAll',
-    maxRetries: typeof config['task.error.maxRetries'] === 'number' ? config['task.error.maxRetries'] : -1,
-    maxBatchRecords: typeof config['task.batch.maxRecords'] === 'number' ? config['task.batch.maxRecords'] : 1000,
+    maxRetries: numberOption(config, 'task.error.maxRetries', -1),
+    maxBatchRecords: numberOption(config, 'task.batch.maxRecords', 1000),
+  };
+}
+
+/** The source runtime's keys, with defaults applied. */
+export interface SourceRuntimeOptions {
+  stream: string;
+  maxBatchRecords: number;
+  maxBatchDelayMs: number;
+}
+
+export function sourceRuntimeOptions(config: ConnectorConfig): SourceRuntimeOptions {
+  return {
+    stream: String(config['stream']),
+    maxBatchRecords: numberOption(config, 'batch.maxRecords', 500),
+    maxBatchDelayMs: numberOption(config, 'batch.maxDelayMs', 20),
   };
 }
 
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 // The console's layout hints are part of upstream's spec format, not validation keywords.
 ajv.addVocabulary(['ui:order', 'ui:type', 'ui:showName', 'ui:condition']);
-const compiled = new WeakMap<SinkDriver, ValidateFunction>();
+const compiled = new WeakMap<SinkDriver | SourceDriver, ValidateFunction>();
+
+/** The full schema of a connector type, sink or source. */
+export type TypedDriver = { type: 'SINK'; driver: SinkDriver } | { type: 'SOURCE'; driver: SourceDriver };
+
+export function connectorSpec(typed: TypedDriver): JsonSchema {
+  return typed.type === 'SINK' ? sinkSpec(typed.driver) : sourceSpec(typed.driver);
+}
 
 /** Parses and validates a config; a refused one throws CheckFailure('CONFIG') naming each bad key. */
-export function validateConfig(driver: SinkDriver, text: string): ConnectorConfig {
+export function validateConfig(typed: TypedDriver, text: string): ConnectorConfig {
   let config: unknown;
   try {
     config = JSON.parse(text);
@@ -109,10 +169,10 @@ export function validateConfig(driver: SinkDriver, text: string): ConnectorConfi
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new CheckFailure('CONFIG', 'invalid config', 'the config must be a JSON object of key/value pairs');
   }
-  let validate = compiled.get(driver);
+  let validate = compiled.get(typed.driver);
   if (!validate) {
-    validate = ajv.compile(sinkSpec(driver));
-    compiled.set(driver, validate);
+    validate = ajv.compile(connectorSpec(typed));
+    compiled.set(typed.driver, validate);
   }
   if (!validate(config)) throw new CheckFailure('CONFIG', 'invalid config', (validate.errors ?? []).map(describe).join('; '));
   return config as ConnectorConfig;

@@ -24,6 +24,6 @@ export interface ConnectorView {
   node: string;
   /** what the task is doing now, with the last error: upstream fills it from Docker; we have no container */
   dockerStatus: string;
-  /** what runs the task: "hstreamlite/sink-<target>" (in-process) */
+  /** what runs the task: "hstreamlite/sink-<target>" or "hstreamlite/source-<target>" (in-process) */
   image: string;
 }

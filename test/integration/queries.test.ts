@@ -4,7 +4,7 @@ import { Compression, decodeRecords } from '../../src/records.js';
 import { decodeStruct } from '../../src/struct.js';
 import { expectFailure, status } from '../helpers/expect.js';
 import { eventually, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
-import type { Received } from '../helpers/streams.js';
+import { readStreamRecords, type Received } from '../helpers/streams.js';
 
 interface StructValue {
   fields: Record<string, { numberValue?: number; stringValue?: string; boolValue?: boolean; nullValue?: unknown }>;
@@ -23,16 +23,7 @@ const createQuery = (text: string, queryName = '') =>
   t.client.unary<{ id: string; status: string; sources: string[]; resultName: string; type: string; queryText: string }>('CreateQuery', { sql: text, queryName });
 
 async function streamRows(client: TestServer['client'], stream: string): Promise<Array<Record<string, unknown>>> {
-  const msgs = await client.collect<{ receivedRecords: Received[] }>('ReadStream', {
-    readerId: 'q',
-    streamName: stream,
-    from: { specialOffset: 'EARLIEST' },
-    until: { specialOffset: 'LATEST' },
-  });
-  return msgs
-    .flatMap((m) => m.receivedRecords)
-    .flatMap((r) => decodeRecords(Compression[r.record.compressionType as 'None'], Buffer.from(r.record.payload)))
-    .map((rec) => decodeStruct(rec.payload));
+  return (await readStreamRecords(client, stream)).map((rec) => decodeStruct(rec.payload));
 }
 
 const viewRows = (view: string, where = '') =>
