@@ -28,6 +28,8 @@ export interface TestMosquitto extends ServerControls {
   readonly port: number;
   /** mqtt://127.0.0.1:<port>, mqtts:// with TLS */
   readonly url: string;
+  /** the broker's log (notices included: each connect names the client's protocol: "p2" for MQTT 3.1.1, "p5" for MQTT 5) */
+  readonly logFile: string;
 }
 
 /** PEM files for a TLS listener that requires a client certificate signed by `ca`. */
@@ -82,7 +84,7 @@ export async function startMosquitto(options: { tls?: MosquittoTls } = {}): Prom
   };
   await launch();
   const url = `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`;
-  return { host: '127.0.0.1', port, url, ...serverControls(() => child, launch, 'SIGTERM', dir) };
+  return { host: '127.0.0.1', port, url, logFile, ...serverControls(() => child, launch, 'SIGTERM', dir) };
 }
 
 /** Resolves once the port accepts a connection. */

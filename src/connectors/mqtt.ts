@@ -2,8 +2,9 @@
  * The `mqtt` source: subscribes to topic filters on an MQTT broker and
  * turns each message into one record (message-record.ts says how).
  *
- * It connects with MQTT 5, a persistent session (clean start off, a
- * session expiry) and a client id derived from the connector name, so the
+ * It connects with MQTT 5 (or 3.1.1 when `protocolVersion` is 4), a
+ * persistent session (clean start off; with MQTT 5 a session expiry) and
+ * a client id derived from the connector name, so the
  * broker keeps queueing QoS 1 messages while the connector is paused,
  * restarting or the server is down. A QoS 1 message is PUBACKed only after
  * the runtime appended it: mqtt.js acks a message when its handleMessage
@@ -41,7 +42,7 @@ export const mqttSource: SourceDriver = {
   target: 'mqtt',
   spec: {
     title: 'source-mqtt',
-    description: 'subscribes to MQTT topic filters (MQTT 5, QoS 0 or 1, persistent session) and appends each message to the stream as one record',
+    description: 'subscribes to MQTT topic filters (MQTT 5 or 3.1.1, QoS 0 or 1, persistent session) and appends each message to the stream as one record',
     properties: {
       host: { type: 'string', minLength: 1, description: 'broker host name or address' },
       port: { type: 'integer', minimum: 1, maximum: 65535, default: 1883, description: 'broker port' },
@@ -51,6 +52,12 @@ export const mqttSource: SourceDriver = {
           { type: 'string', minLength: 1 },
           { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', minLength: 1 } },
         ],
+      },
+      protocolVersion: {
+        type: 'integer',
+        enum: [4, 5],
+        default: 5,
+        description: 'MQTT protocol: 5, or 4 for a broker that speaks only MQTT 3.1.1 (the broker then keeps the session as its own settings say, and bounds unacked messages with its own in-flight limit)',
       },
       qos: { type: 'integer', enum: [0, 1], default: 1, description: 'subscription QoS: 1 acks each message after it is appended (nothing lost), 0 is at most once' },
       clientId: { type: 'string', minLength: 1, maxLength: 65535, description: 'MQTT client id; defaults to "hstreamlite-<connector name>" so the session survives restarts' },
@@ -96,7 +103,7 @@ export const mqttSource: SourceDriver = {
     },
     required: ['host', 'topic'],
     dependentRequired: { 'tls.key': ['tls.cert'], 'tls.cert': ['tls.key'] },
-    'ui:order': ['host', 'port', 'topic', 'qos', 'key', 'clientId', 'username', 'password', 'tls', 'tls.ca', 'tls.cert', 'tls.key', 'maxPayloadBytes', 'maxInflight', 'maxInflightBytes', 'sessionExpirySeconds'],
+    'ui:order': ['host', 'port', 'protocolVersion', 'topic', 'qos', 'key', 'clientId', 'username', 'password', 'tls', 'tls.ca', 'tls.cert', 'tls.key', 'maxPayloadBytes', 'maxInflight', 'maxInflightBytes', 'sessionExpirySeconds'],
   },
   secretKeys: ['password'],
   async check(config) {
@@ -143,7 +150,7 @@ async function connectOptions(config: ConnectorConfig, connectorName: string): P
     host: String(config['host']),
     port: numberOption(config, 'port', 1883),
     protocol: config['tls'] === true || Object.keys(tls).length > 0 ? 'mqtts' : 'mqtt',
-    protocolVersion: 5,
+    protocolVersion: mqttVersion(config),
     clientId: str(config, 'clientId') ?? defaultClientId(connectorName),
     connectTimeout: CONNECT_TIMEOUT_MS,
     ...tls,
@@ -160,7 +167,7 @@ async function forgetSession(config: ConnectorConfig, connectorName: string): Pr
   const options: IClientOptions = {
     ...(await connectOptions(config, connectorName)),
     clean: true,
-    properties: { sessionExpiryInterval: 0 },
+    ...(mqttVersion(config) === 5 ? { properties: { sessionExpiryInterval: 0 } } : {}),
     reconnectPeriod: 0,
     connectTimeout: FORGET_TIMEOUT_MS,
   };
@@ -176,6 +183,10 @@ async function forgetSession(config: ConnectorConfig, connectorName: string): Pr
     clearTimeout(timer);
     await client.endAsync(!client.connected);
   }
+}
+
+function mqttVersion(config: ConnectorConfig): 4 | 5 {
+  return config['protocolVersion'] === 4 ? 4 : 5;
 }
 
 /** The client id a connector uses when its config names none: stable across restarts, so is its session. */
@@ -202,10 +213,15 @@ class MqttReader implements SourceReader {
     const options: IClientOptions = {
       ...(await connectOptions(config, ctx.name)),
       clean: false,
-      properties: {
-        sessionExpiryInterval: numberOption(config, 'sessionExpirySeconds', DEFAULT_SESSION_EXPIRY_SECONDS),
-        receiveMaximum: numberOption(config, 'maxInflight', DEFAULT_INFLIGHT),
-      },
+      // MQTT 3.1.1 has no properties: the broker's own session expiry and in-flight limit apply, our byte cap still bounds memory
+      ...(mqttVersion(config) === 5
+        ? {
+            properties: {
+              sessionExpiryInterval: numberOption(config, 'sessionExpirySeconds', DEFAULT_SESSION_EXPIRY_SECONDS),
+              receiveMaximum: numberOption(config, 'maxInflight', DEFAULT_INFLIGHT),
+            },
+          }
+        : {}),
       reconnectPeriod: RECONNECT_MS,
       // we subscribe on every connect ourselves, to see the broker's answer
       resubscribe: false,

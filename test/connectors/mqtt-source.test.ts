@@ -4,6 +4,7 @@
  * not lost across a pause, a broker restart or a broker that is down;
  * hostile payloads become records or are skipped, never crash the server.
  */
+import { readFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectFailure, status } from '../helpers/expect.js';
@@ -108,6 +109,24 @@ describe.skipIf(mosquittoUnavailable)('mqtt source', { timeout: 90_000 }, () => 
     }, 60_000);
     expect([...new Set(payloadsOf(records))].sort()).toEqual(range(0, 700).sort());
     expect(await connectorLogs(t.client, 'pausing')).toContain('(session resumed)');
+  });
+
+  it('speaks MQTT 3.1.1 (protocolVersion 4) with a persistent session: nothing published while paused is lost', async () => {
+    await createStream(t.client, 'mq_v311');
+    await createConnector(t.client, 'v311', base('mq_v311', 'v311/t', { protocolVersion: 4 }));
+    await subscribed(t, 'v311');
+    await publishAll(pub, 'v311/t', range(0, 100));
+    await t.client.unary('PauseConnector', { name: 'v311' });
+    await publishAll(pub, 'v311/t', range(100, 300));
+    await t.client.unary('ResumeConnector', { name: 'v311' });
+    const records = await eventually(async () => {
+      const r = await readStream(t.client, 'mq_v311');
+      return new Set(payloadsOf(r)).size >= 300 ? r : undefined;
+    }, 60_000);
+    expect([...new Set(payloadsOf(records))].sort()).toEqual(range(0, 300).sort());
+    expect(await connectorLogs(t.client, 'v311')).toContain('(session resumed)');
+    // the broker saw MQTT 3.1.1 (Mosquitto logs it as p2; MQTT 5 is p5) and a persistent session (c0)
+    expect(readFileSync(broker.logFile, 'utf8')).toContain('as hstreamlite-v311 (p2, c0');
   });
 
   it('loses nothing across broker restarts (also what was queued for it while paused), and shows FAILED with the error while the broker is down', async () => {
@@ -251,6 +270,7 @@ describe.skipIf(mosquittoUnavailable)('mqtt source', { timeout: 90_000 }, () => 
     await refused(base('mq_cfg', 'a/#/b'), /"#" must be a whole level and the last one/);
     await refused(base('mq_cfg', ['ok', 'a+/b']), /"\+" must be a whole level/);
     await refused(base('mq_cfg', 'a', { qos: 2 }), /"qos" must be one of 0, 1/);
+    await refused(base('mq_cfg', 'a', { protocolVersion: 3 }), /"protocolVersion" must be one of 4, 5/);
     await refused(base('mq_cfg', 'a', { key: 'device' }), /"key" must match pattern/);
     await refused(base('no_such_stream', 'a'), /stream "no_such_stream" does not exist/);
     await refused(base('mq_cfg', 'a', { 'tls.ca': '/no/such/ca.pem' }), /"tls.ca": cannot read \/no\/such\/ca.pem: ENOENT/);
