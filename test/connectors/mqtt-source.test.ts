@@ -94,39 +94,27 @@ describe.skipIf(mosquittoUnavailable)('mqtt source', { timeout: 90_000 }, () => 
     expect(hall.map((r) => r.json)).toEqual([1, 2, 3].map((n) => ({ n, mqtt_topic: 'site/hall' })));
   });
 
-  it('loses nothing published while paused: the broker keeps the session and we ack only what we appended', async () => {
-    await createStream(t.client, 'mq_pause');
-    await createConnector(t.client, 'pausing', base('mq_pause', 'pause/t'));
-    await subscribed(t, 'pausing');
-    await publishAll(pub, 'pause/t', range(0, 200));
-    await t.client.unary('PauseConnector', { name: 'pausing' });
-    expect((await getConnector(t.client, 'pausing')).status).toBe('STOPPED');
-    await publishAll(pub, 'pause/t', range(200, 700));
-    await t.client.unary('ResumeConnector', { name: 'pausing' });
+  it.each([
+    { version: 5, name: 'pausing', level: 'p5' },
+    { version: 4, name: 'v311', level: 'p2' },
+  ])('loses nothing published while paused (MQTT protocolVersion $version): the broker keeps the session and we ack only what we appended', async ({ version, name, level }) => {
+    const stream = `mq_pause_${name}`;
+    await createStream(t.client, stream);
+    await createConnector(t.client, name, base(stream, `pause/${name}`, { protocolVersion: version }));
+    await subscribed(t, name);
+    await publishAll(pub, `pause/${name}`, range(0, 200));
+    await t.client.unary('PauseConnector', { name });
+    expect((await getConnector(t.client, name)).status).toBe('STOPPED');
+    await publishAll(pub, `pause/${name}`, range(200, 700));
+    await t.client.unary('ResumeConnector', { name });
     const records = await eventually(async () => {
-      const r = await readStream(t.client, 'mq_pause');
+      const r = await readStream(t.client, stream);
       return new Set(payloadsOf(r)).size >= 700 ? r : undefined;
     }, 60_000);
     expect([...new Set(payloadsOf(records))].sort()).toEqual(range(0, 700).sort());
-    expect(await connectorLogs(t.client, 'pausing')).toContain('(session resumed)');
-  });
-
-  it('speaks MQTT 3.1.1 (protocolVersion 4) with a persistent session: nothing published while paused is lost', async () => {
-    await createStream(t.client, 'mq_v311');
-    await createConnector(t.client, 'v311', base('mq_v311', 'v311/t', { protocolVersion: 4 }));
-    await subscribed(t, 'v311');
-    await publishAll(pub, 'v311/t', range(0, 100));
-    await t.client.unary('PauseConnector', { name: 'v311' });
-    await publishAll(pub, 'v311/t', range(100, 300));
-    await t.client.unary('ResumeConnector', { name: 'v311' });
-    const records = await eventually(async () => {
-      const r = await readStream(t.client, 'mq_v311');
-      return new Set(payloadsOf(r)).size >= 300 ? r : undefined;
-    }, 60_000);
-    expect([...new Set(payloadsOf(records))].sort()).toEqual(range(0, 300).sort());
-    expect(await connectorLogs(t.client, 'v311')).toContain('(session resumed)');
-    // the broker saw MQTT 3.1.1 (Mosquitto logs it as p2; MQTT 5 is p5) and a persistent session (c0)
-    expect(readFileSync(broker.logFile, 'utf8')).toContain('as hstreamlite-v311 (p2, c0');
+    expect(await connectorLogs(t.client, name)).toContain('(session resumed)');
+    // the broker saw the protocol asked for (Mosquitto logs MQTT 3.1.1 as p2, MQTT 5 as p5) and a persistent session (c0)
+    expect(readFileSync(broker.logFile, 'utf8')).toContain(`as hstreamlite-${name} (${level}, c0`);
   });
 
   it('loses nothing across broker restarts (also what was queued for it while paused), and shows FAILED with the error while the broker is down', async () => {
