@@ -9,8 +9,11 @@ import { baselineScenarios } from './baselines.js';
 import { connectorScenarios } from './connectors.js';
 import { deliveryScenarios } from './delivery.js';
 import { idleScenarios } from './idle.js';
+import { latencyScenarios } from './latency.js';
 import { lifecycleScenarios } from './lifecycle.js';
 import { readScenarios } from './read.js';
+import { redisScenarios } from './redis.js';
+import { scaleScenarios } from './scale.js';
 import type { Scenario } from './scenario.js';
 import { sqlScenarios } from './sql.js';
 
@@ -19,8 +22,11 @@ export const SCENARIOS: readonly Scenario[] = [
   ...appendScenarios,
   ...readScenarios,
   ...deliveryScenarios,
+  ...redisScenarios,
   ...lifecycleScenarios,
   ...idleScenarios,
+  ...scaleScenarios,
+  ...latencyScenarios,
   ...sqlScenarios,
   ...connectorScenarios,
   // TODO: http (autocannon against src/http) once it lands.
