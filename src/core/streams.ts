@@ -151,7 +151,13 @@ export class StreamCatalog {
   }
 
   list(prefix = ''): StreamInfo[] {
-    return [...this.byName.values()].filter((s) => s.name.startsWith(prefix)).sort((a, b) => a.creationTimeMs - b.creationTimeMs);
+    const all = [...this.byName.values()];
+    const listed = prefix === '' ? all : all.filter((s) => s.name.startsWith(prefix));
+    // The map holds streams in creation order almost always (load order is id order): sort only when it does not.
+    for (let i = 1; i < listed.length; i++) {
+      if (listed[i - 1]!.creationTimeMs > listed[i]!.creationTimeMs) return listed.sort((a, b) => a.creationTimeMs - b.creationTimeMs);
+    }
+    return listed;
   }
 
   /** Returns false when the stream was missing and that is allowed. */
