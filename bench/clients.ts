@@ -179,7 +179,8 @@ export async function stopBaseline(scope: Scope, target: BaselineTarget): Promis
   await scope.stopChild(target.child);
 }
 
-function baselineAppend(client: grpc.Client, records: Buffer[]): Promise<AppendAck> {
+/** One bare unary call carrying `records`; resolves with the ack. */
+export function baselineAppend(client: grpc.Client, records: Buffer[]): Promise<AppendAck> {
   return new Promise<AppendAck>((res, rej) => {
     client.makeUnaryRequest(
       APPEND_PATH,
@@ -198,6 +199,14 @@ export function baselineAppendCall(client: grpc.Client, pool: BatchPool): Call {
     const ack = await baselineAppend(client, pool.records[pool.next()]!);
     if (ack.count !== pool.batchSize) throw new Error(`baseline acked ${ack.count} of ${pool.batchSize} records`);
     return pool.batchSize;
+  };
+}
+
+/** The bare unary call with no records: what any small unary RPC (CreateStream, …) costs in transport alone. */
+export function baselineEmptyCall(client: grpc.Client): Call {
+  return async () => {
+    await baselineAppend(client, []);
+    return 1;
   };
 }
 

@@ -40,7 +40,7 @@ let subscriptionSeq = 0;
  * One consumer on a fresh subscription from EARLIEST, acking every id, until
  * `records` arrived or `stopAfterMs` passed. Resolves with the count.
  */
-async function consume(client: HStreamClient, streamName: string, records: number, stopAfterMs = CALL_DEADLINE_MS): Promise<number> {
+export async function consume(client: HStreamClient, streamName: string, records: number, stopAfterMs = CALL_DEADLINE_MS): Promise<number> {
   const subscriptionId = `bench_sub_${process.pid}_${++subscriptionSeq}`;
   await client.unary(
     'CreateSubscription',

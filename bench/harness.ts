@@ -51,6 +51,16 @@ export interface Child {
 const liveChildren = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
 
+/**
+ * Puts a process the bench did not spawn through a Scope (e.g. a peer
+ * server started as another user) under the same last-resort kill.
+ */
+export function adoptChild(proc: ChildProcess): void {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  liveChildren.add(proc);
+  proc.once('exit', () => liveChildren.delete(proc));
+}
+
 /** Synchronous last-resort cleanup, safe to call from process 'exit'. */
 export function killEverything(): void {
   for (const proc of liveChildren) {
@@ -68,6 +78,12 @@ export function killEverything(): void {
 export class Scope {
   private readonly children: Child[] = [];
   private readonly dirs: string[] = [];
+  private readonly cleanups: Array<() => Promise<void>> = [];
+
+  /** Runs `cleanup` when the scope closes (before its children are stopped), also after a failure. */
+  onClose(cleanup: () => Promise<void>): void {
+    this.cleanups.push(cleanup);
+  }
 
   tempDir(prefix = 'hstreamlite-bench-'): string {
     const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -175,6 +191,7 @@ export class Scope {
   }
 
   async close(): Promise<void> {
+    for (const cleanup of this.cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
     for (const child of [...this.children].reverse()) await this.stopChild(child);
     for (const dir of this.dirs.splice(0)) this.removeDir(dir);
   }
@@ -195,6 +212,17 @@ export function rssMb(pid: number): number {
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   if (!m) throw new Error(`no VmRSS for pid ${pid}`);
   return (Number(m[1]) * 1024) / 1e6;
+}
+
+/**
+ * Anonymous resident memory in MB (RssAnon + RssShmem): heaps, buffers and
+ * caches, without the file-backed pages of LevelDB's mmapped tables, which
+ * the kernel can take back and which grow with whatever was last read.
+ */
+export function anonRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? NaN);
+  return ((kb('RssAnon') + kb('RssShmem')) * 1024) / 1e6;
 }
 
 const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux

@@ -21,7 +21,7 @@ interface FetchRequest {
   ackIds: never[];
 }
 
-async function cpuMsPerSecond(pid: number, ms: number): Promise<Rep> {
+export async function cpuMsPerSecond(pid: number, ms: number): Promise<Rep> {
   const before = processCpuMs(pid);
   await sleep(ms);
   return { value: ((processCpuMs(pid) - before) * 1000) / ms };

@@ -10,8 +10,11 @@ import { connectorScenarios } from './connectors.js';
 import { mqttScenarios } from './mqtt.js';
 import { deliveryScenarios } from './delivery.js';
 import { idleScenarios } from './idle.js';
+import { latencyScenarios } from './latency.js';
 import { lifecycleScenarios } from './lifecycle.js';
 import { readScenarios } from './read.js';
+import { redisScenarios } from './redis.js';
+import { scaleScenarios } from './scale.js';
 import type { Scenario } from './scenario.js';
 import { sqlScenarios } from './sql.js';
 
@@ -20,8 +23,11 @@ export const SCENARIOS: readonly Scenario[] = [
   ...appendScenarios,
   ...readScenarios,
   ...deliveryScenarios,
+  ...redisScenarios,
   ...lifecycleScenarios,
   ...idleScenarios,
+  ...scaleScenarios,
+  ...latencyScenarios,
   ...sqlScenarios,
   ...connectorScenarios,
   ...mqttScenarios,

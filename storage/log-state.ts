@@ -25,7 +25,12 @@ export interface LogState {
   segments: Segment[];
   /** the last segment came from a restart: the next batch opens a new one */
   openSegmentSealed: boolean;
-  waiters: Set<() => void>;
+  /**
+   * Who waits for the log to grow; made by the first wait. Most logs of a
+   * store with many streams are never waited on, and an empty Set with its
+   * hash table is ~150 bytes per log.
+   */
+  waiters?: Set<() => void>;
 }
 
 export const logPath = (shardId: number) => `log/${shardId}`;
@@ -38,12 +43,12 @@ export function emptyLog(shardId: number): LogState {
     lastTimeMs: 0,
     segments: [],
     openSegmentSealed: false,
-    waiters: new Set(),
   };
 }
 
 /** Wakes everyone waiting on the log (it grew, was deleted, or the store closes). */
 export function wake(log: LogState): void {
+  if (!log.waiters) return;
   for (const waiter of [...log.waiters]) waiter();
 }
 
@@ -67,12 +72,13 @@ export function waitForGrowth(log: LogState, afterLsn: number, timeoutMs: number
     const finish = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', finish);
-      log.waiters.delete(finish);
+      log.waiters?.delete(finish);
+      if (log.waiters?.size === 0) log.waiters = undefined;
       resolve(readable() && current());
     };
     // Appends, deletes, reopens and close wake waiters: an endless wait needs no timer.
     const timer = Number.isFinite(timeoutMs) ? setTimeout(finish, timeoutMs) : undefined;
     signal?.addEventListener('abort', finish, { once: true });
-    log.waiters.add(finish);
+    (log.waiters ??= new Set()).add(finish);
   });
 }

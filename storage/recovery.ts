@@ -48,7 +48,7 @@ export async function loadLogs(kv: Kv, vouched: ReadonlyMap<number, number>, log
       open.lastTimeMs = lastTimeMs;
       open.batches = lastLsn - open.firstLsn + 1;
     }
-    logs.set(meta.shardId, { meta, tail, assigned: tail, lastTimeMs, segments, openSegmentSealed: open !== undefined, waiters: new Set() });
+    logs.set(meta.shardId, { meta, tail, assigned: tail, lastTimeMs, segments, openSegmentSealed: open !== undefined });
     // A trim is recorded before its data is cleared; finish one a crash interrupted.
     if (meta.trimPoint > LSN_BASE && last) await kv.clear({ gte: dataKey(meta.shardId, 0), lte: dataKey(meta.shardId, meta.trimPoint) });
   }

@@ -46,6 +46,16 @@ export interface StreamInfo {
 
 const streamPath = (id: number) => `stream/${id}`;
 
+/** One copy of each hash-range bound: streams of the same shard count share them all. */
+const rangeKeys = new Map<string, string>();
+const MAX_INTERNED_RANGE_KEYS = 65_536;
+function internRangeKey(key: string): string {
+  const known = rangeKeys.get(key);
+  if (known !== undefined) return known;
+  if (rangeKeys.size < MAX_INTERNED_RANGE_KEYS) rangeKeys.set(key, key);
+  return key;
+}
+
 export class StreamCatalog {
   private readonly byName = new Map<string, StreamInfo>();
   private readonly byId = new Map<number, StreamInfo>();
@@ -71,6 +81,13 @@ export class StreamCatalog {
   }
 
   private index(stream: StreamInfo): void {
+    // Loaded from JSON, every shard holds its own copies of these strings: ~100 bytes per shard
+    // that a store of 100k streams keeps for nothing (most streams share the same few ranges).
+    for (const shard of stream.shards) {
+      shard.streamName = stream.name;
+      shard.startHashRangeKey = internRangeKey(shard.startHashRangeKey);
+      shard.endHashRangeKey = internRangeKey(shard.endHashRangeKey);
+    }
     this.byId.set(stream.id, stream);
     if (!stream.archived) this.byName.set(stream.name, stream);
     for (const shard of stream.shards) this.byShard.set(shard.shardId, { stream, shard });
@@ -134,7 +151,13 @@ export class StreamCatalog {
   }
 
   list(prefix = ''): StreamInfo[] {
-    return [...this.byName.values()].filter((s) => s.name.startsWith(prefix)).sort((a, b) => a.creationTimeMs - b.creationTimeMs);
+    const all = [...this.byName.values()];
+    const listed = prefix === '' ? all : all.filter((s) => s.name.startsWith(prefix));
+    // The map holds streams in creation order almost always (load order is id order): sort only when it does not.
+    for (let i = 1; i < listed.length; i++) {
+      if (listed[i - 1]!.creationTimeMs > listed[i]!.creationTimeMs) return listed.sort((a, b) => a.creationTimeMs - b.creationTimeMs);
+    }
+    return listed;
   }
 
   /** Returns false when the stream was missing and that is allowed. */

@@ -26,6 +26,7 @@ import {
   writeVarint,
   type U64Input,
 } from './protobuf.js';
+import { encodeListStreamsResponse, type WireStream } from './stream-list.js';
 
 export interface WireRecordId {
   shardId: U64Input;
@@ -479,7 +480,7 @@ function swap(definition: grpc.ServiceDefinition, codecs: Record<string, Codec>)
   return out as grpc.ServiceDefinition;
 }
 
-/** The server side of the service with the data path on these codecs. */
+/** The server side of the service with the data path (and the stream listings, src/wire/stream-list.ts) on these codecs. */
 export function withServerHotCodecs(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
   const codecs: Record<string, Codec> = {
     Append: { responseSerialize: (m) => encodeAppendResponse(m as WireAppendResponse) },
@@ -489,6 +490,7 @@ export function withServerHotCodecs(definition: grpc.ServiceDefinition): grpc.Se
     },
   };
   for (const name of RECEIVED_LISTS) codecs[name] = { responseSerialize: (m) => encodeReceivedRecords(m as { receivedRecords: WireReceivedRecord[] }, true) };
+  for (const name of ['ListStreams', 'ListStreamsWithPrefix']) codecs[name] = { responseSerialize: (m) => encodeListStreamsResponse(m as { streams: WireStream[] }) };
   return swap(definition, codecs);
 }
 

@@ -24,6 +24,8 @@ export const SEED = intEnv('RELIABILITY_SEED', LONG ? Date.now() % 2 ** 31 : 202
 export const PROFILE = {
   /** T1: kill -9 cycles */
   kill9Cycles: intEnv('RELIABILITY_KILL9_CYCLES', LONG ? 100 : 10),
+  /** T1 with appends spread over 2,000 streams: kill -9 cycles */
+  kill9ManyStreamsCycles: intEnv('RELIABILITY_KILL9_MANY_CYCLES', LONG ? 20 : 3),
   /** T1: how long appends run before the kill, ms (uniform in the range) */
   kill9WindowMs: LONG ? ([300, 3000] as const) : ([300, 1200] as const),
   /** T5: hostile requests sent */

@@ -160,6 +160,16 @@ export async function shardsOf(client: HStreamClient, stream: string): Promise<s
   return shards.map((s) => s.shardId);
 }
 
+/** Runs `count` calls, `inflight` at a time. */
+export async function inParallel(count: number, inflight: number, call: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(count, inflight) }, async () => {
+      while (next < count) await call(next++);
+    }),
+  );
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
