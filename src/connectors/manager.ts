@@ -68,6 +68,8 @@ export interface ConnectorManagerDeps {
   streams: StreamCatalog;
   subscriptions: SubscriptionManager;
   log: Logger;
+  /** the only directory file sinks may write under, resolved */
+  pathRoot: string;
   /** host:port of this node, as replies show it */
   node(): string;
 }
@@ -128,7 +130,7 @@ export class ConnectorManager {
     this.#creating.add(name);
     try {
       const config = this.#check(driver, req.config);
-      await checkTarget(driver, config, this.deps.log, this.#source(String(config['stream'])));
+      await checkTarget(driver, config, { log: this.deps.log, source: this.#source(String(config['stream'])), pathRoot: this.deps.pathRoot });
       const options = runtimeOptions(config);
       const meta: ConnectorMeta = { name, taskId: randomUUID(), type, target: driver.target, config, creationTimeMs: Date.now(), paused: false };
       const subscriptionId = subscriptionOf(meta.taskId);
@@ -296,7 +298,7 @@ export class ConnectorManager {
       state,
       task: undefined,
       log: new TaskLog(pino, (text) => redact(text, meta.config, driver.secretKeys)),
-      counters: { records: 0, bytes: 0, batches: 0, errors: 0, skipped: 0 },
+      counters: { records: 0, bytes: 0, batches: 0, errors: 0, skipped: 0, rejected: 0 },
       busy: Promise.resolve(),
     };
   }
@@ -320,6 +322,8 @@ export class ConnectorManager {
       log: entry.log,
       pino: this.deps.log.child({ connector: entry.meta.name }),
       counters: entry.counters,
+      pathRoot: this.deps.pathRoot,
+      maxHeldRecords: MAX_UNACKED_RECORDS,
       source: () => this.#source(String(config['stream'])),
       onState: (state) => {
         entry.state = state;
@@ -400,7 +404,13 @@ function checkFailed(failure: CheckFailure): HStreamError {
   return failedPrecondition(ErrorCode.ConnectorCheckFailed, 'ConnectorCheckFailed', { extra });
 }
 
-async function checkTarget(driver: SinkDriver, config: ConnectorConfig, log: Logger, source: SourceStream | undefined): Promise<void> {
+interface CheckEnv {
+  log: Logger;
+  source: SourceStream | undefined;
+  pathRoot: string;
+}
+
+async function checkTarget(driver: SinkDriver, config: ConnectorConfig, env: CheckEnv): Promise<void> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -410,7 +420,9 @@ async function checkTarget(driver: SinkDriver, config: ConnectorConfig, log: Log
     }, CHECK_TIMEOUT_MS);
   });
   try {
-    await Promise.race([driver.check(config, { log, signal: controller.signal, source }), timeout]);
+    // A check writes nothing to keep: it has no records to report durable.
+    const ctx = { ...env, signal: controller.signal, maxHeldRecords: MAX_UNACKED_RECORDS, durable: () => undefined };
+    await Promise.race([driver.check(config, ctx), timeout]);
   } catch (err) {
     if (err instanceof CheckFailure) {
       throw checkFailed(new CheckFailure(err.kind, err.message, redact(err.detail, config, driver.secretKeys)));

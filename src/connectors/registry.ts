@@ -3,9 +3,10 @@ import { blackholeSink } from './blackhole.js';
 import type { SinkDriver } from './driver.js';
 import { hstreamSink } from './hstream.js';
 import { mysqlSink } from './mysql.js';
+import { parquetSink } from './parquet.js';
 import { postgresqlSink } from './postgresql.js';
 
-const SINKS: readonly SinkDriver[] = [postgresqlSink, mysqlSink, hstreamSink, blackholeSink];
+const SINKS: readonly SinkDriver[] = [postgresqlSink, mysqlSink, hstreamSink, parquetSink, blackholeSink];
 
 const byTarget = new Map(SINKS.map((d) => [d.target, d]));
 
