@@ -6,7 +6,7 @@
  * format, paths outside the root or unwritable refused with 604, and a
  * replay of records already in files adding no row.
  */
-import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duckdbRows, sqlString } from '../helpers/duckdb.js';
@@ -76,6 +76,9 @@ describe('parquet sink', () => {
     const files = filesUnder(dir).filter((f) => f.endsWith('.parquet'));
     expect(files.length).toBeGreaterThanOrEqual(2);
     for (const f of files) expect(f).toMatch(/^dt=\d{4}-\d\d-\d\d\/hour=\d\d\/(\d+)-\d+-\d+_\1-\d+-\d+\.parquet$/);
+    // rolled by records: no file holds more than roll.records (the appends come 50 at a time)
+    const perFile = await duckdbRows(`SELECT max(n)::INTEGER AS most FROM (SELECT count(*) AS n FROM read_parquet(${sqlString(`${dir}/**/*.parquet`)}, filename = true) GROUP BY filename)`);
+    expect(perFile[0]!.most).toBeLessThanOrEqual(100);
     // the hive columns are the publish time's UTC hour
     const parts = await duckdbRows(`SELECT DISTINCT dt::VARCHAR AS dt, hour::INTEGER AS hour FROM read_parquet(${sqlString(`${dir}/**/*.parquet`)}, hive_partitioning = true)`);
     const now = new Date();
@@ -113,8 +116,8 @@ describe('parquet sink', () => {
       [{ name: 'hum', type: 'DOUBLE' }],
       [{ name: 'temp', type: 'STRING', was: 'DOUBLE' }],
     ]);
-    // each version names the file that first has it
-    for (const v of c.versions) expect(filesUnder(dir)).toContain(v.since);
+    // each version names the file that first has it (written just after the catalog)
+    await eventually(() => c.versions.every((v) => filesUnder(dir).includes(v.since)), 20_000, 100);
     // all 30 rows readable across the versions; nested objects as JSON text
     const rows = await eventually(async () => {
       const r = await duckdbRows(`SELECT count(*)::INTEGER AS n, count(hum)::INTEGER AS hums, max(tags) AS tags FROM read_parquet(${sqlString(`${dir}/**/*.parquet`)}, union_by_name = true)`);
@@ -184,6 +187,11 @@ describe('parquet sink', () => {
       ['escape/data', /"path" escape\/data is outside/],
       ['a-file/data', /"path" a-file\/data cannot be written \(ENOTDIR\)/],
     ];
+    // permissions stop everyone but root
+    if (process.getuid?.() !== 0) {
+      mkdirSync(join(root, 'locked'), { mode: 0o500 });
+      cases.push(['locked/data', /"path" locked\/data cannot be written \(EACCES\)/]);
+    }
     for (const [path, message] of cases) {
       const f = await expectFailure(create('bad', { stream: 'refused', path }), status.FAILED_PRECONDITION, 604);
       expect((f.body?.extra as { crtDetail: string }).crtDetail).toMatch(message);
