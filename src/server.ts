@@ -112,6 +112,7 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
   let node = '';
   const pathRoot = resolve(config.connectorPathRoot || join(config.dataDir, 'lake'));
   const connectors = new ConnectorManager({ meta: store.meta, streams, subscriptions, log, pathRoot, node: () => node });
+  streams.setRetentionHold((shardId) => connectors.retentionHold(shardId));
   // Loaded in this order, closed in reverse: queries and subscriptions persist their positions
   // (through the store, closed by the caller after them) before the catalogue stops.
   const components = new Lifecycle(log)

@@ -253,6 +253,26 @@ export class ConnectorManager {
     });
   }
 
+  /**
+   * The highest LSN of a shard retention may drop: below what every
+   * connector with "afterRetention" has committed of it (paused or failing
+   * ones too), so old data leaves the server only once it is in their
+   * files. Undefined when no such connector reads the shard.
+   */
+  retentionHold(shardId: number): number | undefined {
+    let hold: number | undefined;
+    for (const e of this.#entries.values()) {
+      if (e.meta.config['afterRetention'] !== true) continue;
+      const subscriptionId = subscriptionOf(e.meta.taskId);
+      if (!this.deps.streams.find(String(e.meta.config['stream']))?.shards.some((s) => s.shardId === shardId)) continue;
+      // a shard it has not started on yet holds everything
+      const offsets = this.deps.subscriptions.exists(subscriptionId) ? this.deps.subscriptions.offsets(subscriptionId) : [];
+      const committed = offsets.find((o) => o.shardId === shardId)?.lsn ?? 0;
+      hold = Math.min(hold ?? committed, committed);
+    }
+    return hold;
+  }
+
   /** Per connector figures for /metrics and GetStats. */
   stats(): Array<{ name: string; target: string; status: ConnectorStatus; counters: Readonly<SinkCounters>; subscriptionId: string }> {
     return [...this.#entries.values()].map((e) => ({
