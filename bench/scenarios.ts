@@ -9,6 +9,7 @@ import { baselineScenarios } from './baselines.js';
 import { connectorScenarios } from './connectors.js';
 import { deliveryScenarios } from './delivery.js';
 import { idleScenarios } from './idle.js';
+import { lakeScenarios } from './lake.js';
 import { lifecycleScenarios } from './lifecycle.js';
 import { readScenarios } from './read.js';
 import type { Scenario } from './scenario.js';
@@ -23,5 +24,6 @@ export const SCENARIOS: readonly Scenario[] = [
   ...idleScenarios,
   ...sqlScenarios,
   ...connectorScenarios,
+  ...lakeScenarios,
   // TODO: http (autocannon against src/http) once it lands.
 ];

@@ -73,7 +73,8 @@ export class LakeWriter implements SinkWriter {
   /** shards past the files' records: everything after is new (records come in order per shard) */
   readonly #caughtUp = new Set<number>();
   readonly #madeDirs = new Set<string>();
-  #held = { records: 0, bytes: 0 };
+  /** what the open files hold: the roll sizes count these (sealed files are on their way out) */
+  #inOpen = { records: 0, bytes: 0 };
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
   #serial: Promise<unknown> = Promise.resolve();
@@ -102,7 +103,7 @@ export class LakeWriter implements SinkWriter {
       const alreadyInFiles: SinkBatch[] = [];
       for (const batch of batches) {
         if (!this.#take(batch)) alreadyInFiles.push(batch);
-        else if (this.#held.records >= limit || this.#held.bytes >= this.#opts.rollBytes) this.#sealAll();
+        else if (this.#inOpen.records >= limit || this.#inOpen.bytes >= this.#opts.rollBytes) this.#sealAll();
       }
       if (alreadyInFiles.length > 0) this.#ctx.durable(alreadyInFiles, 0);
       // The batches are taken: a file that fails now is retried by the timer and the next write.
@@ -158,8 +159,8 @@ export class LakeWriter implements SinkWriter {
     file.batches.push(batch);
     file.records += records;
     file.bytes += bytes;
-    this.#held.records += records;
-    this.#held.bytes += bytes;
+    this.#inOpen.records += records;
+    this.#inOpen.bytes += bytes;
     return true;
   }
 
@@ -187,6 +188,8 @@ export class LakeWriter implements SinkWriter {
 
   #seal(file: OpenFile): void {
     this.#open.delete(file.shardId);
+    this.#inOpen.records -= file.records;
+    this.#inOpen.bytes -= file.bytes;
     this.#sealed.push(file);
   }
 
@@ -200,8 +203,6 @@ export class LakeWriter implements SinkWriter {
       const file = this.#sealed[0]!;
       await this.#put(file);
       this.#sealed.shift();
-      this.#held.records -= file.records;
-      this.#held.bytes -= file.bytes;
       this.#ctx.durable(file.batches, file.rejected.length);
     }
   }

@@ -90,6 +90,19 @@ describe('parquet sink', () => {
     await eventually(async () => (await s.client.unary<{ offsets: unknown[] }>('GetConnector', { name: 'lake1' })).offsets.length === 2, 10_000);
   });
 
+  it('rolls files by records over the batches of one write: 300 records in batches of 50 make three files of 100', { timeout: 60_000 }, async () => {
+    const [shard] = await createStream(s.client, 'counted', 1);
+    // appended before the connector starts, so its first writes carry many batches at once
+    for (let i = 0; i < 6; i++) await append('counted', shard!, Array.from({ length: 50 }, (_, j) => ({ temp: 1, seq: i * 50 + j })));
+    await create('lake5', { stream: 'counted', path: 'counted', 'roll.records': 100, 'roll.seconds': 1800 });
+    const dir = join(root, 'counted');
+    const perFile = await eventually(async () => {
+      const rows = await duckdbRows(`SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(`${dir}/**/*.parquet`)}, filename = true) GROUP BY filename ORDER BY min(seq)`).catch(() => []);
+      return rows.reduce((n, r) => n + (r.n as number), 0) === 300 ? rows.map((r) => r.n) : undefined;
+    }, 20_000, 100);
+    expect(perFile).toEqual([100, 100, 100]);
+  });
+
   it('keeps the inferred schema and its versions in _schema.json', { timeout: 60_000 }, async () => {
     const [shard] = await createStream(s.client, 'evolving', 1);
     await create('lake2', { stream: 'evolving', path: 'evolving', 'roll.records': 10, 'roll.seconds': 1 });
