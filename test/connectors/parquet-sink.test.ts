@@ -9,6 +9,7 @@
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFor } from '../cli/cli-harness.js';
 import { duckdbRows, sqlString } from '../helpers/duckdb.js';
 import { expectFailure, status } from '../helpers/expect.js';
 import { batch } from '../helpers/records.js';
@@ -101,6 +102,20 @@ describe('parquet sink', () => {
       return rows.reduce((n, r) => n + (r.n as number), 0) === 300 ? rows.map((r) => r.n) : undefined;
     }, 20_000, 100);
     expect(perFile).toEqual([100, 100, 100]);
+  });
+
+  it('is created by the SQL statement of the issue through hstream sql', { timeout: 60_000 }, async () => {
+    const [shard] = await createStream(s.client, 'temp_hum', 1);
+    const cli = cliFor(`hstream://${s.server.address}`);
+    const created = await cli(['sql', '-e', `CREATE SINK CONNECTOR sqllake TO parquet WITH ("stream" = 'temp_hum', "path" = 'sql/temp_hum', "partition" = 'hour', "roll.seconds" = 1, "afterRetention" = TRUE);`]);
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toContain('| sqllake | RUNNING |');
+    await append('temp_hum', shard!, [{ temp: 21.5 }, { temp: 22.5 }]);
+    const totals = await eventually(async () => {
+      const t = await parquetTotals(join(root, 'sql/temp_hum')).catch(() => undefined);
+      return t?.n === 2 ? t : undefined;
+    }, 20_000, 100);
+    expect(totals.total).toBe(44);
   });
 
   it('keeps the inferred schema and its versions in _schema.json', { timeout: 60_000 }, async () => {
