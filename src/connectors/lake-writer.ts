@@ -127,16 +127,16 @@ export class LakeWriter implements SinkWriter {
     let file: OpenFile | undefined;
     let records = 0;
     let bytes = 0;
+    let last: SinkBatch['records'][number] | undefined;
     for (const r of batch.records) {
-      const pos = posOfId(r.id);
       if (!this.#caughtUp.has(batch.shardId)) {
         const inFiles = this.#inFiles.get(partition)?.get(batch.shardId);
-        if (inFiles && comparePos(pos, inFiles) <= 0) continue;
+        if (inFiles && comparePos(posOfId(r.id), inFiles) <= 0) continue;
         this.#caughtUp.add(batch.shardId);
       }
       file ??= this.#fileFor(batch.shardId, partition);
-      file.first ??= pos;
-      file.last = pos;
+      file.first ??= posOfId(r.id);
+      last = r;
       records++;
       bytes += r.record.payload.length;
       const parsed = payloadJson(r.record);
@@ -156,6 +156,7 @@ export class LakeWriter implements SinkWriter {
       }
     }
     if (!file) return false;
+    file.last = posOfId(last!.id);
     file.batches.push(batch);
     file.records += records;
     file.bytes += bytes;
