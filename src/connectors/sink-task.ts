@@ -9,6 +9,10 @@
  * same records, in order; nothing newer is written meanwhile, so per-key
  * order holds and the subscription's unacked limit bounds what is held.
  * A record the target cannot take is skipped or stops the task, by config.
+ *
+ * A writer that holds records in open files (the parquet sink) reports them
+ * durable later, when their file is in place; they are acknowledged then,
+ * and a failed write does not close it (that would drop what it holds).
  */
 import type { Logger } from 'pino';
 import { DurableConsumer, type ConsumedBatch } from '../core/subscriptions/durable-consumer.js';
@@ -220,14 +224,16 @@ export class SinkTask {
       durable: (batches, rejected) => {
         const consumer = this.#consumer;
         const chunk: ConsumedBatch[] = [];
+        const taken: SinkBatch[] = [];
         for (const b of batches) {
           const consumed = this.#held.get(b);
           if (!consumed) continue;
           this.#held.delete(b);
           chunk.push(consumed);
+          taken.push(b);
         }
         deps.counters.rejected += rejected;
-        if (consumer && chunk.length > 0) this.#acknowledge(consumer, chunk, batches);
+        if (consumer && chunk.length > 0) this.#acknowledge(consumer, chunk, taken);
       },
     };
   }
