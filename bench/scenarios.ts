@@ -11,6 +11,7 @@ import { mqttScenarios } from './mqtt.js';
 import { deliveryScenarios } from './delivery.js';
 import { idleScenarios } from './idle.js';
 import { latencyScenarios } from './latency.js';
+import { lakeScenarios } from './lake.js';
 import { lifecycleScenarios } from './lifecycle.js';
 import { readScenarios } from './read.js';
 import { redisScenarios } from './redis.js';
@@ -31,5 +32,6 @@ export const SCENARIOS: readonly Scenario[] = [
   ...sqlScenarios,
   ...connectorScenarios,
   ...mqttScenarios,
+  ...lakeScenarios,
   // TODO: http (autocannon against src/http) once it lands.
 ];

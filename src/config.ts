@@ -47,6 +47,7 @@ export const DEFAULTS = Object.freeze({
   httpPort: -1,
   httpToken: '',
   maxQueryGroups: 1_000_000,
+  connectorPathRoot: '',
 });
 
 type Widen<T> = T extends number ? number : T extends string ? string : T extends boolean ? boolean : T;
@@ -148,6 +149,12 @@ const SCHEMA: { [K in keyof Config]: OptionSpec<Config[K] extends number ? 'int'
     env: 'HSTREAM_MAX_QUERY_GROUPS',
     doc: 'groups/windows one continuous query may hold; a query that needs more stops as ABORTED',
     check: positive,
+  },
+  connectorPathRoot: {
+    kind: 'string',
+    flag: 'connector-path-root',
+    env: 'HSTREAM_CONNECTOR_PATH_ROOT',
+    doc: 'the only directory file sinks (parquet, jsonl) may write under; a "path" outside it is refused (default: <data-dir>/lake)',
   },
   httpPort: {
     kind: 'int',

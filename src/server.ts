@@ -4,7 +4,7 @@
  * other projects start us in-process); main.ts wraps it for the command line.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { LogStore } from '../storage/index.js';
 import { ConnectorManager } from './connectors/manager.js';
@@ -109,7 +109,9 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
   const queries = new QueryManager(streams, producer, log, config.maxQueryGroups);
   // The node's address is known once the port is bound; replies read it then.
   let node = '';
-  const connectors = new ConnectorManager({ meta: store.meta, streams, subscriptions, producer, log, node: () => node });
+  const pathRoot = resolve(config.connectorPathRoot || join(config.dataDir, 'lake'));
+  const connectors = new ConnectorManager({ meta: store.meta, streams, subscriptions, producer, log, pathRoot, node: () => node });
+  streams.setRetentionHold((shardId) => connectors.retentionHold(shardId));
   // Loaded in this order, closed in reverse: queries and subscriptions persist their positions
   // (through the store, closed by the caller after them) before the catalogue stops.
   const components = new Lifecycle(log)

@@ -421,15 +421,15 @@ export class LogStore {
     return point;
   }
 
-  /** Drops whole segments whose newest batch is older than `cutoffMs`. */
-  async expire(shardId: number, cutoffMs: number): Promise<void> {
+  /** Drops whole segments whose newest batch is older than `cutoffMs` and at most `maxLsn`. */
+  async expire(shardId: number, cutoffMs: number, maxLsn = Number.POSITIVE_INFINITY): Promise<void> {
     // NaN compares false with every time, so every segment, the open one included, would go.
     if (!Number.isFinite(cutoffMs)) throw new TypeError(`expire of shard ${shardId}: the cut-off time is ${cutoffMs}`);
     const log = this.logs.get(shardId);
     if (!log) return;
     let upto = 0;
     for (const seg of log.segments) {
-      if (seg.lastTimeMs >= cutoffMs || seg.lastLsn > log.tail) break;
+      if (seg.lastTimeMs >= cutoffMs || seg.lastLsn > log.tail || seg.lastLsn > maxLsn) break;
       upto = seg.lastLsn;
     }
     if (upto > 0) await this.trim(shardId, upto);

@@ -51,6 +51,8 @@ export interface SinkRecord {
  */
 export interface SinkBatch {
   readonly shardId: number;
+  /** store time of the batch in ms since the epoch: the records' publish time */
+  readonly timeMs: number;
   readonly records: readonly SinkRecord[];
   /** the batch as stored; undefined when records were taken out of it (a skipped record): write `records` then */
   readonly raw: { readonly compression: number; readonly payload: Buffer; readonly batchSize: number; readonly timeMs: number } | undefined;
@@ -82,6 +84,16 @@ export interface SinkContext {
   readonly source?: SourceStream;
   /** aborted when the connector stops: a driver waiting on its target gives up */
   readonly signal: AbortSignal;
+  /** the only directory a file sink may write under (--connector-path-root), resolved */
+  readonly pathRoot: string;
+  /** records a sink may hold unacknowledged at most (its subscription's bound): a holding writer must release them before */
+  readonly maxHeldRecords: number;
+  /**
+   * For drivers that hold records (`holdsRecords`): the writer calls it when
+   * batches it took are durable in the target, `rejected` of their records
+   * set aside as unreadable; the runtime acknowledges the batches then.
+   */
+  readonly durable: (batches: readonly SinkBatch[], rejected: number) => void;
 }
 
 export interface SinkDriver {
@@ -91,6 +103,13 @@ export interface SinkDriver {
   readonly spec: JsonSchema;
   /** whether the writer reads records as JSON (payloadJson): the runtime then parses them ahead, during the previous write */
   readonly readsJson?: boolean;
+  /**
+   * Whether the writer keeps records in an open file past `write()`: it then
+   * reports them through `SinkContext.durable` once its file is in place, and
+   * the runtime acknowledges them only then. Records it still holds when it
+   * is closed are delivered again.
+   */
+  readonly holdsRecords?: boolean;
   /** config keys whose values never leave the server (masked in replies, logs, metrics) */
   readonly secretKeys: readonly string[];
   /** Checks the target (connect, table, keys) before a connector is created; throws CheckFailure. */

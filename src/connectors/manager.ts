@@ -75,6 +75,8 @@ export interface ConnectorManagerDeps {
   /** where sources append: the Append RPC's path */
   producer: Pick<Producer, 'appendRecords'>;
   log: Logger;
+  /** the only directory file sinks may write under, resolved */
+  pathRoot: string;
   /** host:port of this node, as replies show it */
   node(): string;
 }
@@ -145,7 +147,7 @@ export class ConnectorManager {
       const stream = String(config['stream']);
       const meta: ConnectorMeta = { name, taskId: randomUUID(), type: typed.type, target: typed.driver.target, config, creationTimeMs: Date.now(), paused: false };
       if (typed.type === 'SINK') {
-        await checkTarget(typed.driver, config, this.deps.log, this.#source(stream));
+        await checkTarget(typed.driver, config, { log: this.deps.log, source: this.#source(stream), pathRoot: this.deps.pathRoot });
         await this.#createSubscription(meta);
       } else {
         await checkSource(typed, config);
@@ -268,6 +270,26 @@ export class ConnectorManager {
     });
   }
 
+  /**
+   * The highest LSN of a shard retention may drop: below what every
+   * connector with "afterRetention" has committed of it (paused or failing
+   * ones too), so old data leaves the server only once it is in their
+   * files. Undefined when no such connector reads the shard.
+   */
+  retentionHold(shardId: number): number | undefined {
+    let hold: number | undefined;
+    for (const e of this.#entries.values()) {
+      if (e.meta.config['afterRetention'] !== true) continue;
+      const subscriptionId = subscriptionOf(e.meta.taskId);
+      if (!this.deps.streams.find(String(e.meta.config['stream']))?.shards.some((s) => s.shardId === shardId)) continue;
+      // a shard it has not started on yet holds everything
+      const offsets = this.deps.subscriptions.exists(subscriptionId) ? this.deps.subscriptions.offsets(subscriptionId) : [];
+      const committed = offsets.find((o) => o.shardId === shardId)?.lsn ?? 0;
+      hold = Math.min(hold ?? committed, committed);
+    }
+    return hold;
+  }
+
   /** Per connector figures for /metrics and GetStats. */
   stats(): Array<{ name: string; target: string; status: ConnectorStatus; counters: Readonly<SinkCounters>; subscriptionId: string }> {
     return [...this.#entries.values()].map((e) => ({
@@ -324,7 +346,7 @@ export class ConnectorManager {
       state,
       task: undefined,
       log: new TaskLog(pino, (text) => redact(text, meta.config, typed.driver.secretKeys)),
-      counters: { records: 0, bytes: 0, batches: 0, errors: 0, skipped: 0 },
+      counters: { records: 0, bytes: 0, batches: 0, errors: 0, skipped: 0, rejected: 0 },
       busy: Promise.resolve(),
     };
   }
@@ -366,6 +388,8 @@ export class ConnectorManager {
       log: entry.log,
       pino: this.deps.log.child({ connector: entry.meta.name }),
       counters: entry.counters,
+      pathRoot: this.deps.pathRoot,
+      maxHeldRecords: MAX_UNACKED_RECORDS,
       source: () => this.#source(String(config['stream'])),
       onState,
     });
@@ -464,7 +488,13 @@ async function forgetSource(typed: TypedDriver & { type: 'SOURCE' }, meta: Conne
   }
 }
 
-async function checkTarget(driver: SinkDriver, config: ConnectorConfig, log: Logger, source: SourceStream | undefined): Promise<void> {
+interface CheckEnv {
+  log: Logger;
+  source: SourceStream | undefined;
+  pathRoot: string;
+}
+
+async function checkTarget(driver: SinkDriver, config: ConnectorConfig, env: CheckEnv): Promise<void> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -474,7 +504,9 @@ async function checkTarget(driver: SinkDriver, config: ConnectorConfig, log: Log
     }, CHECK_TIMEOUT_MS);
   });
   try {
-    await Promise.race([driver.check(config, { log, signal: controller.signal, source }), timeout]);
+    // A check writes nothing to keep: it has no records to report durable.
+    const ctx = { ...env, signal: controller.signal, maxHeldRecords: MAX_UNACKED_RECORDS, durable: () => undefined };
+    await Promise.race([driver.check(config, ctx), timeout]);
   } catch (err) {
     if (err instanceof CheckFailure) {
       throw checkFailed(new CheckFailure(err.kind, err.message, redact(err.detail, config, driver.secretKeys)));

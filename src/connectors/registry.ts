@@ -4,11 +4,12 @@ import type { SinkDriver } from './driver.js';
 import { hstreamSink } from './hstream.js';
 import { mqttSource } from './mqtt.js';
 import { mysqlSink } from './mysql.js';
+import { parquetSink } from './parquet.js';
 import { postgresqlSink } from './postgresql.js';
 import type { SourceDriver } from './source-driver.js';
 import type { TypedDriver } from './spec.js';
 
-const SINKS: readonly SinkDriver[] = [postgresqlSink, mysqlSink, hstreamSink, blackholeSink];
+const SINKS: readonly SinkDriver[] = [postgresqlSink, mysqlSink, hstreamSink, parquetSink, blackholeSink];
 const SOURCES: readonly SourceDriver[] = [mqttSource];
 
 const byTarget = new Map(SINKS.map((d) => [d.target, d]));

@@ -9,11 +9,15 @@
  * same records, in order; nothing newer is written meanwhile, so per-key
  * order holds and the subscription's unacked limit bounds what is held.
  * A record the target cannot take is skipped or stops the task, by config.
+ *
+ * A writer that holds records in open files (the parquet sink) reports them
+ * durable later, when their file is in place; they are acknowledged then,
+ * and a failed write does not close it (that would drop what it holds).
  */
 import type { Logger } from 'pino';
 import { DurableConsumer, type ConsumedBatch } from '../core/subscriptions/durable-consumer.js';
 import type { SubscriptionManager } from '../core/subscriptions/manager.js';
-import { payloadJson, UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkDriver, type SinkRecord, type SinkWriter, type SourceStream } from './driver.js';
+import { payloadJson, UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkContext, type SinkDriver, type SinkRecord, type SinkWriter, type SourceStream } from './driver.js';
 import { backoffMs, sleep } from './backoff.js';
 import type { RuntimeOptions } from './spec.js';
 import type { TaskLog } from './task-log.js';
@@ -27,6 +31,8 @@ export interface SinkCounters {
   batches: number;
   errors: number;
   skipped: number;
+  /** records a file sink set aside as unreadable (not JSON) in its `_rejected/` files */
+  rejected: number;
 }
 
 /** What the task is doing, for GetConnector: running, retrying a failed write, or ended on an error. */
@@ -41,6 +47,10 @@ export interface SinkTaskDeps {
   log: TaskLog;
   pino: Logger;
   counters: SinkCounters;
+  /** where file sinks may write (--connector-path-root) */
+  pathRoot: string;
+  /** the subscription's unacked bound: what a holding writer may keep */
+  maxHeldRecords: number;
   /** the stream read, as it is now (undefined once deleted) */
   source(): SourceStream | undefined;
   /** called on every change of state */
@@ -55,6 +65,8 @@ export class SinkTask {
   readonly #writtenUpTo = new Map<number, number>();
   #writer: SinkWriter | undefined;
   #consumer: DurableConsumer | undefined;
+  /** batches a holding writer took and has not yet made durable, with what to acknowledge then */
+  readonly #held = new Map<SinkBatch, ConsumedBatch>();
 
   constructor(deps: SinkTaskDeps) {
     this.#deps = deps;
@@ -150,11 +162,16 @@ export class SinkTask {
     let attempt = 0;
     for (;;) {
       if (this.#signal.aborted) return false;
+      const holds = deps.driver.holdsRecords === true;
+      // Registered before the write: the writer may make them durable before it returns.
+      if (holds) batches.forEach((b, i) => this.#held.set(b, chunk[i]!));
       try {
-        this.#writer ??= await deps.driver.open(deps.config, { log: deps.pino, signal: this.#signal, source: deps.source() });
+        this.#writer ??= await deps.driver.open(deps.config, this.#sinkContext());
         await this.#writer.write(batches);
         break;
       } catch (err) {
+        // a holding writer takes all of a write or none of it
+        if (holds) for (const b of batches) this.#held.delete(b);
         if (this.#signal.aborted) return false;
         if (err instanceof UnmappableRecord) {
           deps.counters.errors++;
@@ -172,7 +189,9 @@ export class SinkTask {
         attempt++;
         deps.counters.errors++;
         const message = (err as Error)?.message ?? String(err);
-        await this.#closeWriter();
+        // A holding writer keeps the records of its open files across a failed write; closing it
+        // would drop them unacknowledged until the ack timeout.
+        if (!holds) await this.#closeWriter();
         if (deps.options.maxRetries >= 0 && attempt > deps.options.maxRetries) {
           const final = `write failed ${attempt} times, giving up (task.error.maxRetries = ${deps.options.maxRetries}): ${message}`;
           deps.log.error(final);
@@ -189,6 +208,38 @@ export class SinkTask {
       deps.log.info(`write succeeded after ${attempt} failed attempts`);
       deps.onState({ kind: 'running' });
     }
+    if (!deps.driver.holdsRecords) this.#acknowledge(consumer, chunk, batches);
+    return true;
+  }
+
+  #sinkContext(): SinkContext {
+    const deps = this.#deps;
+    return {
+      log: deps.pino,
+      signal: this.#signal,
+      source: deps.source(),
+      pathRoot: deps.pathRoot,
+      maxHeldRecords: deps.maxHeldRecords,
+      durable: (batches, rejected) => {
+        const consumer = this.#consumer;
+        const chunk: ConsumedBatch[] = [];
+        const taken: SinkBatch[] = [];
+        for (const b of batches) {
+          const consumed = this.#held.get(b);
+          if (!consumed) continue;
+          this.#held.delete(b);
+          chunk.push(consumed);
+          taken.push(b);
+        }
+        deps.counters.rejected += rejected;
+        if (consumer && chunk.length > 0) this.#acknowledge(consumer, chunk, taken);
+      },
+    };
+  }
+
+  /** The target has the batches: commit them and count them. */
+  #acknowledge(consumer: DurableConsumer, chunk: readonly ConsumedBatch[], batches: readonly SinkBatch[]): void {
+    const deps = this.#deps;
     for (const batch of chunk) {
       consumer.ack(batch);
       const prev = this.#writtenUpTo.get(batch.shardId) ?? 0;
@@ -200,7 +251,6 @@ export class SinkTask {
       deps.counters.bytes += b.raw ? b.raw.payload.length : b.records.reduce((n, r) => n + r.record.payload.length, 0);
     }
     deps.counters.batches++;
-    return true;
   }
 
   async #closeWriter(): Promise<void> {
@@ -211,6 +261,8 @@ export class SinkTask {
     } catch (err) {
       this.#deps.pino.warn({ err }, 'closing a connector target failed');
     }
+    // What a holding writer still had is unacknowledged: the subscription delivers it again.
+    this.#held.clear();
   }
 }
 
@@ -225,6 +277,7 @@ function toSinkBatch(batch: ConsumedBatch): SinkBatch {
   let records: SinkRecord[] | undefined;
   return {
     shardId: batch.shardId,
+    timeMs: batch.timeMs,
     get records() {
       const indexes = batch.indexes;
       return (records ??= batch.records().map((record, i) => ({ id: `${batch.shardId}-${batch.lsn}-${indexes[i]}`, shardId: batch.shardId, record })));

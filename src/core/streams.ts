@@ -63,6 +63,7 @@ export class StreamCatalog {
   /** names being created or deleted right now: concurrent requests for them lose at once */
   private readonly busy = new Set<string>();
   private retentionTimer: NodeJS.Timeout | undefined;
+  private retentionHold: ((shardId: number) => number | undefined) | undefined;
   /** streams whose stored retention is not a usable number (written by an older version): reported once */
   private readonly unusableRetention = new Set<number>();
   /** each stream's key ranges as numbers, parsed on first use rather than on every keyed append */
@@ -253,6 +254,14 @@ export class StreamCatalog {
     return this.store.trim(shardId, Math.max(point, LSN_BASE));
   }
 
+  /**
+   * What retention may drop of a shard at most (an LSN), asked at every
+   * sweep: a sink that archives the stream holds it at what it has written.
+   */
+  setRetentionHold(hold: (shardId: number) => number | undefined): void {
+    this.retentionHold = hold;
+  }
+
   startRetention(intervalMs: number): void {
     this.retentionTimer = setInterval(() => void this.sweepRetention(), intervalMs);
     this.retentionTimer.unref();
@@ -276,7 +285,7 @@ export class StreamCatalog {
       }
       for (const shard of stream.shards) {
         try {
-          await this.store.expire(shard.shardId, now - keepMs);
+          await this.store.expire(shard.shardId, now - keepMs, this.retentionHold?.(shard.shardId));
         } catch (err) {
           this.log.error({ err, stream: stream.name, shardId: shard.shardId }, 'retention sweep failed');
         }

@@ -38,6 +38,7 @@ export function gauges(ctx: ServerContext): Gauge[] {
     { name: 'hstream_connector_batches_written_total', help: 'Writes that succeeded since start (sink: to the target, source: appends).', samples: perConnector((c) => c.counters.batches) },
     { name: 'hstream_connector_errors_total', help: 'Failed writes, unmappable records and (sources) connection failures since start.', samples: perConnector((c) => c.counters.errors) },
     { name: 'hstream_connector_skipped_records_total', help: 'Records skipped: unmappable (sink, task.error.skipStrategy SkipAll) or too large (source).', samples: perConnector((c) => c.counters.skipped) },
+    { name: 'hstream_connector_rejected_records_total', help: 'Records a file sink set aside in _rejected/ (not a JSON object).', samples: perConnector((c) => c.counters.rejected) },
     { name: 'hstream_connector_lag_batches', help: 'Batches stored after the connector committed offset.', samples: perConnector((c) => behindOf(c.subscriptionId)) },
     {
       name: 'hstream_connector_status',

@@ -12,11 +12,11 @@ export function rec(payload: unknown, flag: 'JSON' | 'RAW' = 'JSON'): SinkRecord
 }
 
 export function batch(...records: SinkRecord[]): SinkBatch {
-  return { shardId: 0, records, raw: { compression: 0, payload: Buffer.alloc(0), batchSize: records.length, timeMs: Date.now() } };
+  return { shardId: 0, timeMs: Date.now(), records, raw: { compression: 0, payload: Buffer.alloc(0), batchSize: records.length, timeMs: Date.now() } };
 }
 
 export function sinkContext(): SinkContext {
-  return { log: pino({ level: 'silent' }), signal: new AbortController().signal };
+  return { log: pino({ level: 'silent' }), signal: new AbortController().signal, pathRoot: '/nonexistent', maxHeldRecords: 10_000, durable: () => undefined };
 }
 
 /** The error a promise rejects with (fails the test if it resolves). */

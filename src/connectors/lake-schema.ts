@@ -1,0 +1,135 @@
+/**
+ * The schema of a lake, inferred from its records and kept beside the data
+ * in `_schema.json` with every change as a version, so evolution is visible
+ * to whoever reads the files.
+ *
+ * Fields are the union of the records' top-level keys, in order of first
+ * appearance. JSON numbers are DOUBLE from the start: a column that began as
+ * BIGINT and later held 20.5 would change type between files, and engines
+ * that take the first file's schema (DuckDB without union_by_name) round
+ * the later values. A field that holds values of different kinds becomes
+ * STRING (numbers and booleans as their JSON text); nested objects and
+ * arrays are JSON text (type JSON, STRING once mixed with other kinds).
+ * A field seen only as null has no column until it holds a value. Types
+ * only widen, so every file can be written with the current schema.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeAtomically } from './lake-files.js';
+
+export type FieldType = 'BOOLEAN' | 'DOUBLE' | 'STRING' | 'JSON';
+
+export interface Field {
+  readonly name: string;
+  readonly type: FieldType;
+}
+
+/** One change of the schema: fields added or widened, from the file named `since` on. */
+interface SchemaVersion {
+  version: number;
+  since: string;
+  createdAt: string;
+  changes: Array<{ name: string; type: FieldType; was?: FieldType }>;
+}
+
+interface CatalogFile {
+  current: { version: number; fields: Field[] };
+  versions: SchemaVersion[];
+}
+
+export const SCHEMA_FILE = '_schema.json';
+/** More columns than this is not a schema but a key-per-record map: such records are rejected. */
+export const MAX_FIELDS = 1000;
+
+function kindOf(value: unknown): FieldType | undefined {
+  switch (typeof value) {
+    case 'boolean':
+      return 'BOOLEAN';
+    case 'number':
+      return 'DOUBLE';
+    case 'string':
+      return 'STRING';
+    case 'object':
+      return value === null ? undefined : 'JSON';
+    default:
+      return undefined;
+  }
+}
+
+export class SchemaCatalog {
+  readonly #fields = new Map<string, FieldType>();
+  readonly #versions: SchemaVersion[];
+  #pending: SchemaVersion['changes'] = [];
+
+  private constructor(file: CatalogFile | undefined) {
+    this.#versions = file?.versions ?? [];
+    for (const f of file?.current.fields ?? []) this.#fields.set(f.name, f.type);
+  }
+
+  /** The catalog of a lake directory (empty when it has none yet). */
+  static async load(dir: string): Promise<SchemaCatalog> {
+    let text: string;
+    try {
+      text = await readFile(join(dir, SCHEMA_FILE), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new SchemaCatalog(undefined);
+      throw err;
+    }
+    const file = JSON.parse(text) as CatalogFile;
+    if (!file?.current || !Array.isArray(file.current.fields) || !Array.isArray(file.versions)) {
+      throw new Error(`${join(dir, SCHEMA_FILE)} is not a schema catalog`);
+    }
+    return new SchemaCatalog(file);
+  }
+
+  get fields(): Field[] {
+    return [...this.#fields].map(([name, type]) => ({ name, type }));
+  }
+
+  get changed(): boolean {
+    return this.#pending.length > 0;
+  }
+
+  /** Widens the schema to take the object; false (and no change) when it would pass MAX_FIELDS. */
+  observe(row: Record<string, unknown>): boolean {
+    let added = 0;
+    for (const key in row) if (!this.#fields.has(key) && kindOf(row[key]) !== undefined) added++;
+    if (added > 0 && this.#fields.size + added > MAX_FIELDS) return false;
+    for (const key in row) {
+      const kind = kindOf(row[key]);
+      if (kind === undefined) continue;
+      const was = this.#fields.get(key);
+      if (was === kind || was === 'STRING') continue;
+      const type = was === undefined ? kind : 'STRING';
+      this.#fields.set(key, type);
+      this.#pending.push(was === undefined ? { name: key, type } : { name: key, type, was });
+    }
+    return true;
+  }
+
+  /** Writes the catalog with the changes since the last save as a new version, before the file `since` that first uses it. */
+  async save(dir: string, since: string): Promise<void> {
+    if (!this.changed) return;
+    const version = (this.#versions.at(-1)?.version ?? 0) + 1;
+    const versions = [...this.#versions, { version, since, createdAt: new Date().toISOString(), changes: this.#pending }];
+    const file: CatalogFile = { current: { version, fields: this.fields }, versions };
+    await writeAtomically(dir, SCHEMA_FILE, `${JSON.stringify(file, null, 2)}\n`);
+    this.#versions.push(versions.at(-1)!);
+    this.#pending = [];
+  }
+}
+
+/** A value as its column stores it: the type's own value, JSON text for STRING and JSON columns, null when absent. */
+export function columnValue(type: FieldType, value: unknown): boolean | number | string | null {
+  if (value === undefined || value === null) return null;
+  switch (type) {
+    case 'BOOLEAN':
+      return typeof value === 'boolean' ? value : null;
+    case 'DOUBLE':
+      return typeof value === 'number' ? value : null;
+    case 'STRING':
+      return typeof value === 'string' ? value : JSON.stringify(value);
+    case 'JSON':
+      return JSON.stringify(value);
+  }
+}

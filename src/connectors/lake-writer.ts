@@ -1,0 +1,265 @@
+/**
+ * The writer of a lake sink (parquet, jsonl): one open file per source
+ * shard, held in memory until it rolls, then put in place whole
+ * (lake-files.ts) and only then reported durable, so the runtime commits the
+ * offset after the file exists. A crash before that replays the records;
+ * records a file already holds are recognised by the file names of their
+ * partition and skipped, so a replay adds no duplicate whatever its roll
+ * boundaries.
+ *
+ * A file rolls when the records or bytes held over all open files reach
+ * `roll.records` (never more than the subscription lets the sink hold) or
+ * `roll.bytes`, when its shard's records move to another partition, and
+ * when it is `roll.seconds` old: one timer per writer while a file is open,
+ * none while idle. A file that cannot be written stays queued and is tried
+ * again before anything newer, so a shard's files appear in record order.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { payloadJson, type SinkBatch, type SinkContext, type SinkWriter } from './driver.js';
+import { comparePos, fileName, lastInDirectory, partitionOf, posOfId, writeAtomically, type Partitioning, type RecordPos } from './lake-files.js';
+import { SchemaCatalog, type Field } from './lake-schema.js';
+
+/** A record that goes into a data file: its parsed object and its JSON text. */
+export interface LakeRow {
+  readonly value: Record<string, unknown>;
+  readonly text: string;
+}
+
+export interface LakeFormat {
+  /** file extension, also what the replay scan looks for */
+  readonly ext: string;
+  encode(rows: readonly LakeRow[], fields: readonly Field[]): Uint8Array | string;
+}
+
+export interface LakeOptions {
+  dir: string;
+  format: LakeFormat;
+  partition: Partitioning;
+  rollRecords: number;
+  rollBytes: number;
+  rollSeconds: number;
+}
+
+export const REJECTED_DIR = '_rejected';
+/** A file that could not be written is tried again after this long (and before every write). */
+const RETRY_MS = 5_000;
+
+interface OpenFile {
+  readonly shardId: number;
+  readonly partition: string;
+  readonly openedAt: number;
+  first: RecordPos | undefined;
+  last: RecordPos | undefined;
+  readonly rows: LakeRow[];
+  /** `_rejected/` lines: record id, why, and the payload */
+  readonly rejected: string[];
+  readonly batches: SinkBatch[];
+  records: number;
+  bytes: number;
+}
+
+export class LakeWriter implements SinkWriter {
+  readonly #opts: LakeOptions;
+  readonly #ctx: SinkContext;
+  readonly #log: Logger;
+  readonly #schema: SchemaCatalog;
+  readonly #open = new Map<number, OpenFile>();
+  /** closed for writing, waiting to be put in place, oldest first */
+  readonly #sealed: OpenFile[] = [];
+  /** the last record per shard that files already hold, per partition visited since open */
+  readonly #inFiles = new Map<string, Map<number, RecordPos>>();
+  /** shards past the files' records: everything after is new (records come in order per shard) */
+  readonly #caughtUp = new Set<number>();
+  readonly #madeDirs = new Set<string>();
+  /** what the open files hold: the roll sizes count these (sealed files are on their way out) */
+  #inOpen = { records: 0, bytes: 0 };
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = 0;
+  #serial: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(opts: LakeOptions, ctx: SinkContext, schema: SchemaCatalog) {
+    this.#opts = opts;
+    this.#ctx = ctx;
+    this.#log = ctx.log;
+    this.#schema = schema;
+  }
+
+  static async open(opts: LakeOptions, ctx: SinkContext): Promise<LakeWriter> {
+    return new LakeWriter(opts, ctx, await SchemaCatalog.load(opts.dir));
+  }
+
+  write(batches: readonly SinkBatch[]): Promise<void> {
+    return this.#exclusive(async () => {
+      // Older files first; failing here takes none of these batches, and the runtime retries them.
+      await this.#flush();
+      for (const batch of batches) {
+        if (!this.#caughtUp.has(batch.shardId)) await this.#lastInFiles(partitionOf(batch.timeMs, this.#opts.partition));
+      }
+      // From here nothing fails: the batches are taken whole.
+      const limit = Math.min(this.#opts.rollRecords, this.#ctx.maxHeldRecords);
+      const alreadyInFiles: SinkBatch[] = [];
+      for (const batch of batches) {
+        if (!this.#take(batch)) alreadyInFiles.push(batch);
+        else if (this.#inOpen.records >= limit || this.#inOpen.bytes >= this.#opts.rollBytes) this.#sealAll();
+      }
+      if (alreadyInFiles.length > 0) this.#ctx.durable(alreadyInFiles, 0);
+      // The batches are taken: a file that fails now is retried by the timer and the next write.
+      await this.#flush().catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file failed; retrying'));
+      this.#arm();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#exclusive(async () => {
+      this.#closed = true;
+      clearTimeout(this.#timer);
+      this.#sealAll();
+      await this.#flush().catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file at close failed; its records will be read again'));
+    });
+  }
+
+  /** Adds a batch to its shard's open file; false when files hold all its records already. */
+  #take(batch: SinkBatch): boolean {
+    const partition = partitionOf(batch.timeMs, this.#opts.partition);
+    let file: OpenFile | undefined;
+    let records = 0;
+    let bytes = 0;
+    let last: SinkBatch['records'][number] | undefined;
+    for (const r of batch.records) {
+      if (!this.#caughtUp.has(batch.shardId)) {
+        const inFiles = this.#inFiles.get(partition)?.get(batch.shardId);
+        if (inFiles && comparePos(posOfId(r.id), inFiles) <= 0) continue;
+        this.#caughtUp.add(batch.shardId);
+      }
+      file ??= this.#fileFor(batch.shardId, partition);
+      file.first ??= posOfId(r.id);
+      last = r;
+      records++;
+      bytes += r.record.payload.length;
+      const parsed = payloadJson(r.record);
+      const value = parsed.ok ? parsed.value : undefined;
+      const reason = !parsed.ok
+        ? parsed.reason
+        : typeof value !== 'object' || value === null || Array.isArray(value)
+          ? 'not a JSON object'
+          : this.#schema.observe(value as Record<string, unknown>)
+            ? undefined
+            : 'more fields than a lake schema takes';
+      if (reason === undefined && parsed.ok) {
+        file.rows.push({ value: value as Record<string, unknown>, text: parsed.text });
+      } else {
+        const payload = parsed.ok || parsed.reason === 'not JSON' ? { payload: parsed.text } : { payloadBase64: r.record.payload.toString('base64') };
+        file.rejected.push(JSON.stringify({ recordId: r.id, reason, ...payload }));
+      }
+    }
+    if (!file) return false;
+    file.last = posOfId(last!.id);
+    file.batches.push(batch);
+    file.records += records;
+    file.bytes += bytes;
+    this.#inOpen.records += records;
+    this.#inOpen.bytes += bytes;
+    return true;
+  }
+
+  #fileFor(shardId: number, partition: string): OpenFile {
+    let file = this.#open.get(shardId);
+    if (file && file.partition !== partition) {
+      this.#seal(file);
+      file = undefined;
+    }
+    if (!file) {
+      file = { shardId, partition, openedAt: Date.now(), first: undefined, last: undefined, rows: [], rejected: [], batches: [], records: 0, bytes: 0 };
+      this.#open.set(shardId, file);
+    }
+    return file;
+  }
+
+  async #lastInFiles(partition: string): Promise<Map<number, RecordPos>> {
+    let last = this.#inFiles.get(partition);
+    if (!last) {
+      last = await lastInDirectory(join(this.#opts.dir, partition), this.#opts.format.ext);
+      this.#inFiles.set(partition, last);
+    }
+    return last;
+  }
+
+  #seal(file: OpenFile): void {
+    this.#open.delete(file.shardId);
+    this.#inOpen.records -= file.records;
+    this.#inOpen.bytes -= file.bytes;
+    this.#sealed.push(file);
+  }
+
+  #sealAll(): void {
+    for (const file of [...this.#open.values()]) this.#seal(file);
+  }
+
+  /** Puts sealed files in place, oldest first; stops at the first failure (it stays first in line). */
+  async #flush(): Promise<void> {
+    while (this.#sealed.length > 0) {
+      const file = this.#sealed[0]!;
+      await this.#put(file);
+      this.#sealed.shift();
+      this.#ctx.durable(file.batches, file.rejected.length);
+    }
+  }
+
+  async #put(file: OpenFile): Promise<void> {
+    const name = fileName(file.shardId, file.first!, file.last!, this.#opts.format.ext);
+    if (file.rejected.length > 0) {
+      // Before the data file, whose name is what a replay trusts: after a crash in between the
+      // rejected lines are written again (each carries its record id), never lost.
+      const dir = await this.#dir(join(REJECTED_DIR, file.partition));
+      await writeAtomically(dir, fileName(file.shardId, file.first!, file.last!, 'jsonl'), `${file.rejected.join('\n')}\n`);
+    }
+    if (file.rows.length === 0) return;
+    await this.#schema.save(this.#opts.dir, join(file.partition, name));
+    const dir = await this.#dir(file.partition);
+    await writeAtomically(dir, name, this.#opts.format.encode(file.rows, this.#schema.fields));
+  }
+
+  async #dir(relative: string): Promise<string> {
+    const dir = join(this.#opts.dir, relative);
+    if (!this.#madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.#madeDirs.add(dir);
+    }
+    return dir;
+  }
+
+  /** One timer for the oldest open file (or a retry of a failed one); none when nothing is held. */
+  #arm(): void {
+    if (this.#closed) return;
+    let at = Number.POSITIVE_INFINITY;
+    for (const file of this.#open.values()) at = Math.min(at, file.openedAt + this.#opts.rollSeconds * 1000);
+    if (this.#sealed.length > 0) at = Math.min(at, Date.now() + RETRY_MS);
+    if (at === Number.POSITIVE_INFINITY) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    if (this.#timer && this.#timerAt <= at) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#exclusive(async () => {
+        const now = Date.now();
+        for (const file of [...this.#open.values()]) if (file.openedAt + this.#opts.rollSeconds * 1000 <= now) this.#seal(file);
+        await this.#flush().catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file failed; retrying'));
+        this.#arm();
+      });
+    }, Math.max(0, at - Date.now()));
+    this.#timer.unref();
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(fn);
+    this.#serial = run.catch(() => undefined);
+    return run;
+  }
+}
