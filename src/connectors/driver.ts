@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { HStreamRecord } from '../records.js';
+import { decodeStruct } from '../struct.js';
 
 /** A JSON Schema (draft 2020-12) object, as GetConnectorSpec returns it. */
 export type JsonSchema = Record<string, unknown>;
@@ -132,6 +133,18 @@ const parsedPayloads = new WeakMap<HStreamRecord, PayloadJson>();
 export function payloadJson(record: HStreamRecord): PayloadJson {
   let parsed = parsedPayloads.get(record);
   if (parsed) return parsed;
+  if (record.header.flag === 'JSON' && !startsAsJsonText(record.payload)) {
+    // A JSON record is an HRecord: a serialized protobuf Struct, as official clients, SQL queries and
+    // our sources write it. JSON text under the JSON flag is read as text below.
+    try {
+      const value = decodeStruct(record.payload);
+      parsed = { ok: true, text: JSON.stringify(value), value };
+      parsedPayloads.set(record, parsed);
+      return parsed;
+    } catch {
+      // not a Struct: read as text, which names what it is not
+    }
+  }
   let text: string;
   try {
     text = utf8.decode(record.payload);
@@ -147,4 +160,10 @@ export function payloadJson(record: HStreamRecord): PayloadJson {
   }
   parsedPayloads.set(record, parsed);
   return parsed;
+}
+
+/** A serialized Struct is empty or starts with its first field's tag (0x0a); JSON text of an object starts with "{" or a space. */
+function startsAsJsonText(payload: Uint8Array): boolean {
+  const first = payload[0];
+  return first === 0x7b || first === 0x20 || first === 0x09 || first === 0x0d;
 }

@@ -4,6 +4,7 @@ import { groupRuns, planRecord, type TableInfo } from '../../src/connectors/sql-
 import { splitByKey } from '../../src/connectors/sql-writer.js';
 import { rec, rejection } from './sink-fixtures.js';
 import { UnmappableRecord } from '../../src/connectors/driver.js';
+import { encodeStruct } from '../../src/struct.js';
 
 const columns = ['id', 'name', 'n'];
 const table: TableInfo = {
@@ -22,6 +23,14 @@ describe('planRecord', () => {
     expect(planRecord(rec({ key: { id: 2 }, value: { id: 99, n: { a: 1 } } }), table))
       .toMatchObject({ kind: 'upsert', columns: ['id', 'n'], values: [2, '{"a":1}'], conflict: ['id'] });
     expect(planRecord(rec({ key: { id: 3 }, value: null }), table)).toMatchObject({ kind: 'delete', columns: ['id'], values: [3] });
+  });
+
+  it('reads HRecords (protobuf Struct payloads, as official clients, queries and sources write JSON records) like JSON text', () => {
+    const r = rec('');
+    const struct = { ...r, record: { ...r.record, payload: encodeStruct({ ID: 7, name: 'from a client', n: { deep: [1, 2] } }) } };
+    expect(planRecord(struct, table)).toMatchObject({ kind: 'upsert', columns: ['id', 'n', 'name'], values: [7, '{"deep":[1,2]}', 'from a client'] });
+    const broken = { ...r, record: { ...r.record, payload: Buffer.from([0x0a, 0xff, 0xff]) } };
+    expect(() => planRecord(broken, table)).toThrow(UnmappableRecord);
   });
 
   it('names the record it refuses', async () => {
