@@ -71,9 +71,26 @@ function file(path: string, text?: string): StaticFile {
 export interface ConsoleFiles {
   /** the CSP hash of the inline import map, which script-src 'self' alone would block */
   importMapHash: string;
+  /** why the console is not served, when it is not */
+  missing?: string;
 }
 
+/**
+ * Serves the console; without its files (a copy of the server that left
+ * console/ or a library out) the HTTP API still serves and `/` says what is
+ * missing, rather than the server refusing to start.
+ */
 export function addConsoleRoutes(router: Router<HttpHandler>): ConsoleFiles {
+  try {
+    return addConsoleFiles(router);
+  } catch (err) {
+    const missing = `the web console is not installed here (${(err as Error).message}); the HTTP API under /v1 works`;
+    router.add('GET', '/', () => ({ status: 404, body: { error: missing, code: null, extra: null } }));
+    return { importMapHash: '', missing };
+  }
+}
+
+function addConsoleFiles(router: Router<HttpHandler>): ConsoleFiles {
   const root = packageRoot();
   const consoleDir = join(root, 'console');
   const importMap = `<script type="importmap">${IMPORT_MAP}</script>`;

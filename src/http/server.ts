@@ -56,7 +56,8 @@ function buildRouter(ctx: ServerContext, samples: SampleRing): { router: Router<
   addConnectorRoutes(router, ctx);
   const drained = addSqlRoutes(router, ctx, sql);
   addOverviewRoutes(router, ctx, samples);
-  const { importMapHash } = addConsoleRoutes(router);
+  const { importMapHash, missing } = addConsoleRoutes(router);
+  if (missing) ctx.log.warn(missing);
   return { router, importMapHash, drained };
 }
 

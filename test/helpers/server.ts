@@ -58,8 +58,8 @@ export interface ServerProcess {
 }
 
 /** Spawns `node dist/src/main.js` (built by `npm test`) and waits for its "listening" line. */
-export async function spawnServer(args: string[]): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [MAIN, '--port', '0', '--log-level', 'warn', ...args], {
+export async function spawnServer(args: string[], main = MAIN): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [main, '--port', '0', '--log-level', 'warn', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>

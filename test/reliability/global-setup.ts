@@ -1,6 +1,6 @@
 /**
  * Runs the whole suite against one snapshot of the built server: dist/,
- * proto/ and package.json are copied to a temp dir (node_modules linked), so a
+ * proto/, console/ and package.json are copied to a temp dir (node_modules linked), so a
  * rebuild of dist/ while the suite runs (another build, an editor's watch
  * mode) cannot swap the server under test halfway through a long run.
  */
@@ -17,6 +17,7 @@ export default function setup(): () => void {
   chmodSync(root, 0o755);
   cpSync(join(REPO, 'dist'), join(root, 'dist'), { recursive: true });
   cpSync(join(REPO, 'proto'), join(root, 'proto'), { recursive: true });
+  cpSync(join(REPO, 'console'), join(root, 'console'), { recursive: true });
   cpSync(join(REPO, 'package.json'), join(root, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir');
   process.env.RELIABILITY_SERVER_MAIN = join(root, 'dist/src/main.js');
