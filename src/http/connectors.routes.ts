@@ -2,7 +2,7 @@
 import type { ServerContext } from '../context.js';
 import type { ConnectorView } from '../connectors/view.js';
 import { validateName } from '../core/names.js';
-import { HttpError } from './errors.js';
+import { wholeNumberParam } from './fields.js';
 import type { HttpHandler } from './handler.js';
 import type { Router } from './router.js';
 
@@ -20,13 +20,6 @@ function connectorJson(c: ConnectorView) {
   };
 }
 
-function count(query: URLSearchParams, key: string, fallback: number): number {
-  const value = query.get(key);
-  if (value === null) return fallback;
-  if (!/^\d{1,9}$/.test(value)) throw new HttpError(400, `${key} must be a whole number, got ${JSON.stringify(value.slice(0, 50))}`);
-  return Number(value);
-}
-
 export function addConnectorRoutes(router: Router<HttpHandler>, ctx: ServerContext): void {
   const { connectors } = ctx;
   const name = (value: string | undefined) => validateName('connector', value);
@@ -35,7 +28,7 @@ export function addConnectorRoutes(router: Router<HttpHandler>, ctx: ServerConte
     .add('GET', '/v1/connectors/:name', (req) => ({ status: 200, body: connectorJson(connectors.get(name(req.params.name))) }))
     .add('GET', '/v1/connectors/:name/logs', (req) => ({
       status: 200,
-      body: { logs: connectors.logs(name(req.params.name), count(req.query, 'begin', 0), count(req.query, 'count', 100)) },
+      body: { logs: connectors.logs(name(req.params.name), wholeNumberParam(req.query, 'begin', 0), wholeNumberParam(req.query, 'count', 100)) },
     }))
     .add('POST', '/v1/connectors/:name/pause', async (req) => {
       await connectors.pause(name(req.params.name));

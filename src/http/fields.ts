@@ -25,3 +25,13 @@ export function booleanParam(query: URLSearchParams, key: string): boolean {
   if (value !== null && value !== 'true' && value !== 'false') throw new HttpError(400, `${key} must be true or false, got ${shown(value)}`);
   return value === 'true';
 }
+
+/** A whole-number query parameter from `min` to `max`; absent gives `fallback`. */
+export function wholeNumberParam(query: URLSearchParams, key: string, fallback: number, min = 0, max = 999_999_999): number {
+  const value = query.get(key);
+  if (value === null) return fallback;
+  if (!/^\d{1,9}$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new HttpError(400, `${key} must be a whole number from ${min} to ${max}, got ${shown(value)}`);
+  }
+  return Number(value);
+}

@@ -11,6 +11,7 @@ import { decodeRecords } from '../records.js';
 import { parseRecordIdText } from '../server/convert.js';
 import { decodeStruct, type JsonObject } from '../struct.js';
 import { HttpError } from './errors.js';
+import { wholeNumberParam } from './fields.js';
 import type { HttpHandler } from './handler.js';
 import type { Router } from './router.js';
 
@@ -49,13 +50,6 @@ function recordsOf(batch: StoredBatch): RecordJson[] {
   });
 }
 
-function positiveInt(value: string | null, name: string, fallback: number, max: number): number {
-  if (value === null || value === '') return fallback;
-  if (!/^\d{1,9}$/.test(value) || Number(value) < 1 || Number(value) > max) throw new HttpError(400, `${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(value.slice(0, 50))}`);
-  return Number(value);
-}
-
-/** `from`: earliest, latest (the last page), a batch id, a record id "shard-batch-index", or time:<unix ms>. */
 function parseFrom(from: string, shardId: number): Offset {
   if (from === '' || from === 'earliest') return { kind: 'earliest' };
   if (from === 'latest') return { kind: 'latest' };
@@ -98,7 +92,7 @@ export function addRecordRoutes(router: Router<HttpHandler>, ctx: ServerContext)
     })
     .add('GET', '/v1/streams/:name/shards/:shard/records', async (req) => {
       const shard = shardOf(req.params.name!, req.params.shard);
-      const limit = positiveInt(req.query.get('limit'), 'limit', DEFAULT_PAGE_BATCHES, MAX_PAGE_BATCHES);
+      const limit = wholeNumberParam(req.query, 'limit', DEFAULT_PAGE_BATCHES, 1, MAX_PAGE_BATCHES);
       const offset = parseFrom(req.query.get('from') ?? 'earliest', shard.shardId);
       let { lsn } = await resolveStart(streams, shard.shardId, offset);
       // LATEST in a browser means "the newest page", not "what arrives from now on"
