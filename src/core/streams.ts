@@ -68,6 +68,7 @@ export class StreamCatalog {
   private readonly unusableRetention = new Set<number>();
   /** each stream's key ranges as numbers, parsed on first use rather than on every keyed append */
   private readonly hashRanges = new WeakMap<StreamInfo, HashRange[]>();
+  #listVersion = 0;
   constructor(
     readonly store: LogStore,
     private readonly ids: IdAllocator,
@@ -92,9 +93,11 @@ export class StreamCatalog {
     this.byId.set(stream.id, stream);
     if (!stream.archived) this.byName.set(stream.name, stream);
     for (const shard of stream.shards) this.byShard.set(shard.shardId, { stream, shard });
+    this.#listVersion++;
   }
 
   private unindex(stream: StreamInfo): void {
+    this.#listVersion++;
     this.byId.delete(stream.id);
     if (this.byName.get(stream.name) === stream) this.byName.delete(stream.name);
     for (const shard of stream.shards) this.byShard.delete(shard.shardId);
@@ -151,6 +154,11 @@ export class StreamCatalog {
     return this.byId.get(id);
   }
 
+  /** Changes whenever what `list()` returns may have changed (a listing encoded once can be kept until then). */
+  get listVersion(): number {
+    return this.#listVersion;
+  }
+
   list(prefix = ''): StreamInfo[] {
     const all = [...this.byName.values()];
     const listed = prefix === '' ? all : all.filter((s) => s.name.startsWith(prefix));
@@ -174,6 +182,7 @@ export class StreamCatalog {
     }
     this.busy.add(name);
     this.byName.delete(name);
+    this.#listVersion++;
     try {
       if (subscribed) {
         const archived = { ...stream, archived: true };
@@ -185,6 +194,7 @@ export class StreamCatalog {
       }
     } catch (err) {
       if (this.byId.get(stream.id) === stream) this.byName.set(name, stream);
+      this.#listVersion++;
       throw err;
     } finally {
       this.busy.delete(name);

@@ -15,10 +15,12 @@ import type {
   TrimStreamRequest,
 } from './messages.js';
 import type { RouteTable } from './routes.js';
+import { StreamListing } from './stream-listing.js';
 import { parseId, validateName } from './validate.js';
 
 export function streamRoutes(ctx: ServerContext): RouteTable {
   const { streams, producer } = ctx;
+  const listing = new StreamListing(streams);
 
   const shardOf = (shardIdText: string) => {
     const shardId = parseId(shardIdText);
@@ -47,12 +49,9 @@ export function streamRoutes(ctx: ServerContext): RouteTable {
 
     GetStream: (req: { name: string }) => ({ stream: toStreamMessage(streams.get(validateName('stream', req.name))) }),
 
-    ListStreams: () => ({ streams: streams.list().map(toStreamMessage) }),
+    ListStreams: () => listing.all(),
 
-    ListStreamsWithPrefix: (req: { prefix: string }) => {
-      const prefix = validateName('stream', req.prefix);
-      return { streams: streams.list(prefix).map(toStreamMessage) };
-    },
+    ListStreamsWithPrefix: (req: { prefix: string }) => listing.withPrefix(validateName('stream', req.prefix)),
 
     ListShards: (req: { streamName: string }) => {
       const name = validateName('stream', req.streamName);

@@ -26,7 +26,7 @@ import {
   writeVarint,
   type U64Input,
 } from './protobuf.js';
-import { encodeListStreamsResponse, type WireStream } from './stream-list.js';
+import { serializeStreamList, type EncodedStreamList, type WireStream } from './stream-list.js';
 
 export interface WireRecordId {
   shardId: U64Input;
@@ -490,7 +490,7 @@ export function withServerHotCodecs(definition: grpc.ServiceDefinition): grpc.Se
     },
   };
   for (const name of RECEIVED_LISTS) codecs[name] = { responseSerialize: (m) => encodeReceivedRecords(m as { receivedRecords: WireReceivedRecord[] }, true) };
-  for (const name of ['ListStreams', 'ListStreamsWithPrefix']) codecs[name] = { responseSerialize: (m) => encodeListStreamsResponse(m as { streams: WireStream[] }) };
+  for (const name of ['ListStreams', 'ListStreamsWithPrefix']) codecs[name] = { responseSerialize: (m) => serializeStreamList(m as EncodedStreamList | { streams: WireStream[] }) };
   return swap(definition, codecs);
 }
 

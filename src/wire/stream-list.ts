@@ -24,7 +24,16 @@ export interface WireStream {
 const intField = (n: number) => (n === 0 ? 0 : 1 + varintSize(n >>> 0));
 
 export function encodeListStreamsResponse(message: { streams: WireStream[] }): Buffer {
-  const { streams } = message;
+  return encodeStreamEntries(message.streams).bytes;
+}
+
+/**
+ * A ListStreamsResponse's bytes and where each Stream entry starts in them
+ * (`offsets[i]`; `offsets[streams.length]` is the end). Each entry is the
+ * whole field 1 (tag, length, message), so any subset of entries, copied in
+ * order, is itself a valid ListStreamsResponse.
+ */
+export function encodeStreamEntries(streams: readonly WireStream[]): { bytes: Buffer; offsets: Uint32Array } {
   const nameBytes = new Array<number>(streams.length);
   const seconds = new Array<number | Buffer>(streams.length);
   const tsSizes = new Array<number>(streams.length);
@@ -48,6 +57,7 @@ export function encodeListStreamsResponse(message: { streams: WireStream[] }): B
     total += 1 + varintSize(size) + size;
   }
   const buf = Buffer.allocUnsafe(total);
+  const offsets = new Uint32Array(streams.length + 1);
   let pos = 0;
   const writeInt = (field: number, n: number) => {
     if (n === 0) return;
@@ -56,6 +66,7 @@ export function encodeListStreamsResponse(message: { streams: WireStream[] }): B
   };
   for (let i = 0; i < streams.length; i++) {
     const s = streams[i]!;
+    offsets[i] = pos;
     pos = writeTag(buf, pos, 1, WireType.Len);
     pos = writeVarint(buf, pos, sizes[i]!);
     if (nameBytes[i]! > 0) {
@@ -78,6 +89,21 @@ export function encodeListStreamsResponse(message: { streams: WireStream[] }): B
     }
   }
   if (pos !== total) throw new Error(`ListStreamsResponse: wrote ${pos} of ${total} bytes`);
-  return buf;
+  offsets[streams.length] = pos;
+  return { bytes: buf, offsets };
+}
+
+/** A reply encoded ahead of the call: the ListStreams serializers send its bytes as they are. */
+export class EncodedStreamList {
+  constructor(
+    readonly bytes: Buffer,
+    /** Stream entries in `bytes` */
+    readonly count: number,
+  ) {}
+}
+
+/** The serializer of both listing RPCs: an encoded reply as is, anything else encoded now. */
+export function serializeStreamList(message: EncodedStreamList | { streams: WireStream[] }): Buffer {
+  return message instanceof EncodedStreamList ? message.bytes : encodeListStreamsResponse(message);
 }
 

@@ -84,6 +84,48 @@ describe('CreateStream / GetStream / ListStreams', () => {
   });
 });
 
+describe('ListStreams after changes', () => {
+  const listed = async (rpc = 'ListStreams', request: Record<string, unknown> = {}) =>
+    (await t.client.unary<{ streams: StreamMsg[] }>(rpc, request)).streams.map((s) => s.streamName);
+
+  it('a listing shows every create and delete made since the previous listing, in creation order', async () => {
+    await create('chg_a');
+    const first = await listed();
+    expect(first).toContain('chg_a');
+    await create('chg_b');
+    await t.client.unary('DeleteStream', { streamName: 'chg_a' });
+    const second = await listed();
+    expect(second).not.toContain('chg_a');
+    expect(second.at(-1)).toBe('chg_b');
+    expect(second.filter((n) => !first.includes(n))).toEqual(['chg_b']);
+    await create('chg_a');
+    expect((await listed()).slice(-2)).toEqual(['chg_b', 'chg_a']);
+  });
+
+  it('a force-deleted stream with a subscription is no longer listed, and a new one of its name is', async () => {
+    await create('chg_sub');
+    await t.client.unary('CreateSubscription', { subscriptionId: 'chg_sub_s', streamName: 'chg_sub', ackTimeoutSeconds: 60, maxUnackedRecords: 100 });
+    expect(await listed('ListStreamsWithPrefix', { prefix: 'chg_sub' })).toEqual(['chg_sub']);
+    await t.client.unary('DeleteStream', { streamName: 'chg_sub', force: true });
+    expect(await listed('ListStreamsWithPrefix', { prefix: 'chg_sub' })).toEqual([]);
+    const again = await create('chg_sub', { shardCount: 2 });
+    const { streams } = await t.client.unary<{ streams: StreamMsg[] }>('ListStreamsWithPrefix', { prefix: 'chg_sub' });
+    expect(streams).toEqual([again]);
+  });
+
+  it('a prefix listing of streams created between others keeps creation order and every field', async () => {
+    const made: StreamMsg[] = [];
+    for (const [i, name] of ['mix_1', 'zz_mix_2', 'mix_3', 'mix_4', 'zz_mix_5', 'mix_6'].entries()) {
+      made.push(await create(name, { shardCount: 1 + i, backlogDuration: 60 * i }));
+    }
+    const { streams } = await t.client.unary<{ streams: StreamMsg[] }>('ListStreamsWithPrefix', { prefix: 'mix_' });
+    expect(streams).toEqual(made.filter((s) => s.streamName.startsWith('mix_')));
+    expect(await listed('ListStreamsWithPrefix', { prefix: 'no_such_prefix' })).toEqual([]);
+    const all = await t.client.unary<{ streams: StreamMsg[] }>('ListStreams');
+    expect(all.streams.filter((s) => s.streamName.includes('mix_'))).toEqual(made);
+  });
+});
+
 describe('DeleteStream', () => {
   it('deletes a stream; a missing one is NOT_FOUND 200 unless ignoreNonExist', async () => {
     await create('to_delete');

@@ -6,7 +6,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { hstreamApiDefinition } from '../../src/proto.js';
-import { encodeListStreamsResponse, type WireStream } from '../../src/wire/stream-list.js';
+import { encodeListStreamsResponse, encodeStreamEntries, type WireStream } from '../../src/wire/stream-list.js';
 
 const api = hstreamApiDefinition();
 const listStreams = api['ListStreams'] as grpc.MethodDefinition<unknown, unknown>;
@@ -40,5 +40,16 @@ describe('ListStreamsResponse encoder', () => {
       creationTime: { seconds: 1_700_000_000 + i, nanos: i * 1000 },
     }));
     expect(read(encodeListStreamsResponse({ streams }))).toEqual(viaProtobufjs({ streams }));
+  });
+
+  it('any subset of the entries, copied in order, reads as the listing of that subset', () => {
+    const streams = [...EDGES, ...EDGES.map((s, i) => ({ ...s, streamName: `${s.streamName}_${i}` }))];
+    const { bytes, offsets } = encodeStreamEntries(streams);
+    expect(offsets[0]).toBe(0);
+    expect(offsets[streams.length]).toBe(bytes.length);
+    for (const keep of [[0], [1, 2], [0, 3, 5], [7], [2, 4, 6, 7]]) {
+      const picked = Buffer.concat(keep.map((i) => bytes.subarray(offsets[i], offsets[i + 1])));
+      expect(read(picked)).toEqual(viaProtobufjs({ streams: keep.map((i) => streams[i]) }));
+    }
   });
 });
