@@ -167,7 +167,8 @@ export class WireReader {
     this.varint64();
     if (this.hi < 0x200000) return this.hi * TWO_32 + this.lo;
     const value = BigInt.asIntN(64, (BigInt(this.hi) << 32n) | BigInt(this.lo));
-    return value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+    // negative safe integers come here too (their high bits are set); anything beyond ±2^53 stays exact as text
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
   }
 
   /** Start and end of a length-delimited field's content. */

@@ -6,6 +6,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { hstreamApiDefinition } from '../../src/proto.js';
+import { decodeListStreamsResponse } from '../../src/wire/hot-messages.js';
 import { encodeListStreamsResponse, encodeStreamEntries, type WireStream } from '../../src/wire/stream-list.js';
 
 const api = hstreamApiDefinition();
@@ -50,6 +51,14 @@ describe('ListStreamsResponse encoder', () => {
     for (const keep of [[0], [1, 2], [0, 3, 5], [7], [2, 4, 6, 7]]) {
       const picked = Buffer.concat(keep.map((i) => bytes.subarray(offsets[i], offsets[i + 1])));
       expect(read(picked)).toEqual(viaProtobufjs({ streams: keep.map((i) => streams[i]) }));
+    }
+  });
+
+  it('the client decoder reads what protobufjs reads, edge values and an empty listing included', () => {
+    const many = Array.from({ length: 1000 }, (_, i): WireStream => ({ ...EDGES[i % EDGES.length]!, streamName: `m_${i}`, backlogDuration: i * 977 }));
+    for (const streams of [EDGES, [], many]) {
+      const bytes = listStreams.responseSerialize({ streams });
+      expect(decodeListStreamsResponse(bytes)).toEqual(read(bytes));
     }
   });
 });
