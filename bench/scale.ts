@@ -14,9 +14,8 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
 import { HStreamClient } from '../src/client.js';
-import { PROTO_PATH } from '../src/proto.js';
+import { hstreamApiDefinition } from '../src/proto.js';
 import {
   baselineEmptyCall,
   baselineStream,
@@ -139,50 +138,59 @@ async function createRows(ctx: Parameters<Scenario['run']>[0], scope: Scope, ser
 
 async function listRows(ctx: Parameters<Scenario['run']>[0], scope: Scope, server: HStreamTarget, streams: number): Promise<Result[]> {
   const base = await startBaseline(scope);
+  const bytesOnly = new grpc.Client(server.child.address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1, 'grpc.use_local_subchannel_pool': 1 });
   const rows: Result[] = [];
-  for (const [rpc, request] of [
-    ['ListStreams', {}],
-    ['ListStreamsWithPrefix', { prefix: 'scale_' }],
-  ] as Array<[string, Record<string, unknown>]>) {
-    const list = async (): Promise<Rep> => {
-      const cpu0 = processCpuMs(server.child.pid);
-      const t0 = performance.now();
-      const res = await server.client.unary<{ streams: unknown[] }>(rpc, request, { deadlineMs: CALL_DEADLINE_MS });
-      const ms = performance.now() - t0;
-      if (res.streams.length !== streams) throw new Error(`${rpc} listed ${res.streams.length} of ${streams} streams`);
-      // the server's share (10 ms clock ticks): the rest of the call is our client decoding every Stream message
-      return { value: ms, extra: { serverCpuMs: processCpuMs(server.child.pid) - cpu0 } };
-    };
-    // the reply's size, to send the same bytes through the bare server stream
-    const replyBytes = await measureReplyBytes(server, rpc, request);
-    const stream = async (): Promise<Rep> => {
-      const t0 = performance.now();
-      await baselineStream(base.client, 1, replyBytes);
-      return { value: performance.now() - t0 };
-    };
-    const measured = await paired(
-      { warmUp: async () => void (await list()), rep: list },
-      { warmUp: async () => void (await stream()), rep: stream },
-      Math.max(5, ctx.timing.reps),
-    );
-    ctx.baselines.add(LIST_BASELINE_NAME, 'ms', 'lower', measured.baseline);
-    rows.push(
-      compared(`scale/${rpc}/streams=${streams}`, 'ms', 'lower', measured.subject, { name: LIST_BASELINE_NAME, reps: measured.baseline }, {
-        replyBytes,
-        note: 'client-side time of one call, decode of every Stream message included; the baseline sends the same bytes as one message',
-      }),
-    );
+  try {
+    for (const [rpc, request] of [
+      ['ListStreams', {}],
+      ['ListStreamsWithPrefix', { prefix: 'scale_' }],
+    ] as Array<[string, Record<string, unknown>]>) {
+      const list = async (): Promise<Rep> => {
+        const cpu0 = processCpuMs(server.child.pid);
+        const t0 = performance.now();
+        const res = await server.client.unary<{ streams: unknown[] }>(rpc, request, { deadlineMs: CALL_DEADLINE_MS });
+        const ms = performance.now() - t0;
+        if (res.streams.length !== streams) throw new Error(`${rpc} listed ${res.streams.length} of ${streams} streams`);
+        // the server's share (10 ms clock ticks): the rest of the call is our client decoding every Stream message
+        const serverCpuMs = processCpuMs(server.child.pid) - cpu0;
+        const t1 = performance.now();
+        await listBytes(bytesOnly, rpc, request);
+        return { value: ms, extra: { serverCpuMs, bytesOnlyMs: round(performance.now() - t1) } };
+      };
+      // the reply's size, to send the same bytes through the bare server stream
+      const replyBytes = (await listBytes(bytesOnly, rpc, request)).length;
+      const stream = async (): Promise<Rep> => {
+        const t0 = performance.now();
+        await baselineStream(base.client, 1, replyBytes);
+        return { value: performance.now() - t0 };
+      };
+      const measured = await paired(
+        { warmUp: async () => void (await list()), rep: list },
+        { warmUp: async () => void (await stream()), rep: stream },
+        Math.max(5, ctx.timing.reps),
+      );
+      ctx.baselines.add(LIST_BASELINE_NAME, 'ms', 'lower', measured.baseline);
+      rows.push(
+        compared(`scale/${rpc}/streams=${streams}`, 'ms', 'lower', measured.subject, { name: LIST_BASELINE_NAME, reps: measured.baseline }, {
+          replyBytes,
+          measures: 'client-side time of one call with our client, decode of every Stream message into objects included; bytesOnlyMs: the same call left as bytes (server and transport); the baseline sends the same bytes as one message',
+        }),
+      );
+    }
+  } finally {
+    bytesOnly.close();
   }
   return rows;
 }
 
-let listReply: protobuf.Type | undefined;
-
-/** The encoded size of a list reply (what travels on the wire). */
-async function measureReplyBytes(server: HStreamTarget, rpc: string, request: Record<string, unknown>): Promise<number> {
-  listReply ??= protobuf.loadSync(PROTO_PATH).lookupType('hstream.server.ListStreamsResponse');
-  const res = await server.client.unary<Record<string, unknown>>(rpc, request, { deadlineMs: CALL_DEADLINE_MS });
-  return listReply.encode(listReply.fromObject(res)).finish().length;
+/** A listing call whose reply is left as bytes: the server's and the transport's part of the call. */
+function listBytes(client: grpc.Client, rpc: string, request: Record<string, unknown>): Promise<Buffer> {
+  const method = hstreamApiDefinition()[rpc]!;
+  return new Promise<Buffer>((resolve, reject) => {
+    client.makeUnaryRequest(method.path, method.requestSerialize, (b: Buffer) => b, request, { deadline: Date.now() + CALL_DEADLINE_MS }, (err, value) =>
+      err || !value ? reject(err ?? new Error(`${rpc}: no reply`)) : resolve(value),
+    );
+  });
 }
 
 async function spreadRows(ctx: Parameters<Scenario['run']>[0], server: HStreamTarget): Promise<{ row: Result; records: number }> {
