@@ -13,7 +13,7 @@
  *   load consumed straight from the source stream.
  */
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
+import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeStruct, decodeStruct } from '../src/struct.js';
 import { encodeRecords, type HStreamRecord } from '../src/records.js';
@@ -37,26 +37,65 @@ type Send = (count: number, sentAt: number, seq: number) => Promise<unknown>;
 
 /**
  * Paces `send` at RATE records/s for `ms`; resolves with how many records it
- * sent once every call returned.
+ * sent once every call returned. Replies are dropped as they come, as a
+ * producer does: keeping every call's promise (and its RecordIds) until the
+ * end of the rep made the bench process promote them and run a full GC
+ * about every 1.5 s, each one a stall in the figure it measures.
  */
 async function paced(send: Send, ms: number): Promise<number> {
   const start = performance.now();
   const end = start + ms;
   let sent = 0;
   let inflight = 0;
-  const calls: Promise<unknown>[] = [];
-  for (let now = start; now < end; now = performance.now()) {
+  let failure: unknown;
+  const done = () => void inflight--;
+  const failed = (err: unknown) => {
+    failure ??= err;
+    inflight--;
+  };
+  for (let now = start; now < end && failure === undefined; now = performance.now()) {
     const due = Math.floor(((now - start) * RATE) / 1000) - sent;
     if (due > 0 && inflight < MAX_INFLIGHT_CALLS) {
       inflight++;
       const seq = sent;
       sent += due;
-      calls.push(send(due, now, seq).finally(() => inflight--));
+      send(due, now, seq).then(done, failed);
     }
     await sleep(TICK_MS / 2);
   }
-  await Promise.all(calls);
+  while (inflight > 0) await sleep(TICK_MS / 2);
+  if (failure !== undefined) throw failure;
   return sent;
+}
+
+/**
+ * Runs a rep and adds the GC pauses of this (the load client's) process
+ * during it: a pause here delays every record arriving meanwhile just as a
+ * server pause does, so the row says how much of its p99 the client caused.
+ */
+async function withClientGc(rep: () => Promise<Rep>): Promise<Rep> {
+  const pauses: number[] = [];
+  let majors = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries() as Array<PerformanceEntry & { detail?: { kind?: number } }>) {
+      pauses.push(e.duration);
+      if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  try {
+    const measured = await rep();
+    const round1 = (x: number) => Math.round(x * 10) / 10;
+    const gc = {
+      clientGcPauseMs: round1(pauses.reduce((a, b) => a + b, 0)),
+      clientGcMaxPauseMs: round1(Math.max(0, ...pauses)),
+      clientGcPausesOver5Ms: pauses.filter((d) => d > 5).length,
+      clientMajorGcs: majors,
+    };
+    return { ...measured, extra: { ...measured.extra, ...gc } };
+  } finally {
+    observer.disconnect();
+  }
 }
 
 /** Latencies of the records one rep expects, filled by the consumer's callback. */
@@ -126,7 +165,7 @@ function pacedThrough(
     await arrivals.until(expected(sent), consumer);
     return arrivals.rep(sent, ms);
   };
-  return { warmUp: async () => void (await rep(1_000)), rep: () => rep(repMs) };
+  return { warmUp: async () => void (await rep(1_000)), rep: () => withClientGc(() => rep(repMs)) };
 }
 
 const rawBatch = (count: number, sentAt: number) => batchPayload(Array.from({ length: count }, () => rawRecord(sentAt)));
@@ -159,7 +198,7 @@ export const latencyScenarios: Scenario[] = [
       };
       const measured = await paired(
         pacedThrough(server, { name: 'lat_raw', shardId }, rawBatch, arrivals, consumer, (sent) => sent, ctx.timing.repMs),
-        { warmUp: async () => void (await baseRep(1_000)), rep: () => baseRep(ctx.timing.repMs) },
+        { warmUp: async () => void (await baseRep(1_000)), rep: () => withClientGc(() => baseRep(ctx.timing.repMs)) },
         ctx.timing.reps,
       );
       consumer.cancel();
