@@ -20,7 +20,7 @@ import pg from 'pg';
 import type { HStreamClient } from '../src/client.js';
 import { encodeRecords } from '../src/records.js';
 import { CALL_DEADLINE_MS, createStream, prefill, startHStream, type HStreamTarget } from './clients.js';
-import type { Rep } from './harness.js';
+import { processCpuMs, type Rep } from './harness.js';
 import { batchPool } from './payload.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from './postgres.js';
 import { compared, interleaved, SkipScenario, type Scenario } from './scenario.js';
@@ -78,6 +78,11 @@ function jsonRow(id: number): { id: number; body: string } {
   return { id, body: `row ${id} `.padEnd(1000, 'x') };
 }
 
+/** ms of CPU per 1000 records, two decimals */
+function perK(ms: number, records: number): number {
+  return Math.round((ms / (records / 1000)) * 100) / 100;
+}
+
 async function pgBaselineRep(db: TestPostgres, i: number, records: number): Promise<Rep> {
   const table = `base_${i < 0 ? 'warm' : i}`;
   await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, body text)`);
@@ -85,6 +90,8 @@ async function pgBaselineRep(db: TestPostgres, i: number, records: number): Prom
   await client.connect();
   try {
     const t0 = performance.now();
+    const pg0 = db.cpuMs();
+    const client0 = process.cpuUsage();
     for (let from = 0; from < records; from += PG_ROWS_PER_STATEMENT) {
       const rows = Array.from({ length: Math.min(PG_ROWS_PER_STATEMENT, records - from) }, (_, k) => jsonRow(from + k));
       const params = rows.flatMap((r) => [r.id, r.body]);
@@ -93,7 +100,11 @@ async function pgBaselineRep(db: TestPostgres, i: number, records: number): Prom
       await client.query(`INSERT INTO ${table} (id, body) VALUES ${values} ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body`, params);
       await client.query('COMMIT');
     }
-    return { value: records / ((performance.now() - t0) / 1000) };
+    const clientCpu = process.cpuUsage(client0);
+    return {
+      value: records / ((performance.now() - t0) / 1000),
+      extra: { pgCpuMsPer1kRec: perK(db.cpuMs() - pg0, records), clientCpuMsPer1kRec: perK((clientCpu.user + clientCpu.system) / 1000, records) },
+    };
   } finally {
     await client.end();
   }
@@ -116,8 +127,12 @@ async function pgSinkRep(db: TestPostgres, source: HStreamTarget, i: number, rec
   const config = { stream, host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, table };
   await source.client.unary('CreateConnector', { name: `pg_${name}`, type: 'SINK', target: 'postgresql', config: JSON.stringify(config) }, { deadlineMs: CALL_DEADLINE_MS });
   const { firstAt, firstCount } = await firstDelivery(source.client, `pg_${name}`, 120_000);
+  // CPU from the first confirmed batch on, like the rate: our server is the baseline loop's client here
+  const pg0 = db.cpuMs();
+  const server0 = processCpuMs(source.child.pid);
   await untilDelivered(source.client, `pg_${name}`, records, 120_000);
   const end = performance.now();
+  const cpu = { pg: db.cpuMs() - pg0, server: processCpuMs(source.child.pid) - server0 };
   // The baseline's clock starts on an open connection; the sink's steady-state rate is timed the same
   // way, from its first confirmed batch. The rate including CreateConnector (config check, three
   // connections, subscription) is kept beside it.
@@ -125,7 +140,11 @@ async function pgSinkRep(db: TestPostgres, source: HStreamTarget, i: number, rec
   await source.client.unary('DeleteConnector', { name: `pg_${name}` }, { deadlineMs: CALL_DEADLINE_MS });
   const [{ n }] = (await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)) as [{ n: string }];
   if (Number(n) !== records) throw new Error(`the sink table holds ${n} rows, expected ${records}`);
-  return { value, extra: { fromCreateRecPerS: records / ((end - t0) / 1000) } };
+  const steady = firstCount < records ? records - firstCount : records;
+  return {
+    value,
+    extra: { fromCreateRecPerS: records / ((end - t0) / 1000), pgCpuMsPer1kRec: perK(cpu.pg, steady), serverCpuMsPer1kRec: perK(cpu.server, steady) },
+  };
 }
 
 /** When the connector first reports delivered records, and how many it reported then. */

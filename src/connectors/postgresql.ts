@@ -20,6 +20,41 @@ function hasCode(err: unknown): err is { code: string } {
   return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string';
 }
 
+/**
+ * Upsert texts by table, columns, key and row count. A sink's writes mostly
+ * repeat a few shapes, and building the text of a 500-row statement (a
+ * placeholder per value) on every write kept the database waiting.
+ */
+const upsertTexts = new Map<string, string>();
+/** bounds the cache by its text, whatever the row counts and widths (about 4 MB) */
+const MAX_UPSERT_TEXT_CHARS = 2 * 1024 * 1024;
+let upsertTextChars = 0;
+
+function upsertText(table: TableInfo, columns: readonly string[], key: readonly string[], rows: number): string {
+  const id = JSON.stringify([table.sqlName, columns, key, rows]);
+  const known = upsertTexts.get(id);
+  if (known !== undefined) return known;
+  const width = columns.length;
+  const tuples: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const marks: string[] = [];
+    for (let c = 1; c <= width; c++) marks.push(`$${r * width + c}`);
+    tuples.push(`(${marks.join(',')})`);
+  }
+  const keySet = new Set(key);
+  const updates = columns.filter((c) => !keySet.has(c)).map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
+  const sql = `INSERT INTO ${table.sqlName} (${columns.map(quoteIdent).join(',')}) VALUES ${tuples.join(',')}`
+    + ` ON CONFLICT (${key.map(quoteIdent).join(',')}) `
+    + (updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING');
+  if (upsertTextChars + sql.length > MAX_UPSERT_TEXT_CHARS) {
+    upsertTexts.clear();
+    upsertTextChars = 0;
+  }
+  upsertTexts.set(id, sql);
+  upsertTextChars += sql.length;
+  return sql;
+}
+
 class PgSession implements SqlSession {
   broken = false;
 
@@ -140,17 +175,8 @@ const dialect: SqlDialect = {
 
   upsert(table: TableInfo, run: Run): SqlStatement {
     const params: SqlValue[] = [];
-    const tuples: string[] = [];
-    for (const op of run.ops) {
-      const marks = op.values.map((v) => `$${params.push(v)}`);
-      tuples.push(`(${marks.join(',')})`);
-    }
-    const conflict = new Set(run.conflict);
-    const updates = run.columns.filter((c) => !conflict.has(c)).map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
-    const sql = `INSERT INTO ${table.sqlName} (${run.columns.map(quoteIdent).join(',')}) VALUES ${tuples.join(',')}`
-      + ` ON CONFLICT (${run.conflict.map(quoteIdent).join(',')}) `
-      + (updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING');
-    return { sql, params };
+    for (const op of run.ops) for (const v of op.values) params.push(v);
+    return { sql: upsertText(table, run.columns, run.conflict, run.ops.length), params };
   },
 
   delete(table: TableInfo, run: Run): SqlStatement {

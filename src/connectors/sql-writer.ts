@@ -7,7 +7,7 @@
  */
 import { CheckFailure, UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkContext, type SinkRecord, type SinkWriter } from './driver.js';
 import { describeTarget, readSqlSinkConfig, type SqlSinkConfig } from './sql-config.js';
-import { groupRuns, planRecord, type RowOp, type Run, type RunLimits, type SqlValue, type TableInfo } from './sql-rows.js';
+import { groupRuns, planRecord, rowKeyText, type RowOp, type Run, type RunLimits, type SqlValue, type TableInfo } from './sql-rows.js';
 
 export interface SqlSession {
   exec(sql: string, params: readonly SqlValue[]): Promise<void>;
@@ -50,8 +50,7 @@ export function errorText(err: unknown): string {
 
 /** The key a row operation resolves on, as text: rows with equal keys get equal text. */
 function keyText(op: RowOp): string {
-  if (op.kind === 'delete') return JSON.stringify(op.values);
-  return JSON.stringify(op.conflict.map((c) => op.values[op.columns.indexOf(c)]));
+  return rowKeyText(op, op.kind === 'delete' ? op.columns : op.conflict);
 }
 
 /**
