@@ -220,6 +220,8 @@ export interface RunLimits {
   readonly maxParams: number;
   /** rough bytes of bound values per statement, to stay far below packet limits */
   readonly maxBytes: number;
+  /** rows per statement, so that most statements of a long write have one text a database can keep prepared */
+  readonly maxRows?: number;
 }
 
 function approxBytes(values: readonly SqlValue[]): number {
@@ -250,7 +252,8 @@ export function groupRuns(ops: readonly RowOp[], limits: RunLimits): Run[] {
       && sameSet(current.columns, op.columns)
       && sameSet(current.conflict, conflict)
       && current.params + op.values.length <= limits.maxParams
-      && current.bytes + bytes <= limits.maxBytes;
+      && current.bytes + bytes <= limits.maxBytes
+      && (limits.maxRows === undefined || current.keys.size < limits.maxRows);
     if (!fits) {
       flush();
       current = { kind: op.kind, columns: op.columns, conflict, ops: [], keys: new Map(), params: 0, bytes: 0 };
