@@ -343,6 +343,27 @@ const asNumber: U64Out = (r) => r.uint64();
 const asString: U64Out = (r) => String(r.uint64());
 
 /**
+ * The RecordIds of one delivered batch repeat their shardId and batchId a
+ * hundred times: a client reuses the last string of each field instead of
+ * formatting (and, when it acks, parsing) the same number again per record.
+ */
+class U64TextMemo {
+  private value: number | string = 0;
+  private text = '0';
+
+  read(r: WireReader): string {
+    const value = r.uint64();
+    if (value !== this.value) {
+      this.value = value;
+      this.text = String(value);
+    }
+    return this.text;
+  }
+}
+const shardIdTexts = new U64TextMemo();
+const batchIdTexts = new U64TextMemo();
+
+/**
  * Reads a message field by field: `take` reads the fields it knows (with the
  * wire type their declaration implies) and returns false for the rest,
  * which are skipped as protobufjs skips unknown fields.
@@ -370,8 +391,8 @@ function decodeRecordId(r: WireReader, u64: U64Out): WireRecordId {
     const type = (key & 7) as WireType;
     if (field === 0) throw new WireError('field number 0');
     if (type !== WireType.Varint) r.skip(type, field);
-    else if (field === 1) shardId = u64(r);
-    else if (field === 2) batchId = u64(r);
+    else if (field === 1) shardId = u64 === asString ? shardIdTexts.read(r) : u64(r);
+    else if (field === 2) batchId = u64 === asString ? batchIdTexts.read(r) : u64(r);
     else if (field === 3) batchIndex = r.uint32();
     else r.skip(type, field);
   }
