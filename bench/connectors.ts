@@ -7,7 +7,10 @@
  * - the postgresql sink: records/s of 1 KiB JSON rows upserted into a real
  *   PostgreSQL (Debian's, started by the bench on a free port), against a
  *   bare `pg` loop upserting the same rows in the same batches (1,000 rows
- *   per multi-row INSERT … ON CONFLICT, one transaction each).
+ *   per multi-row INSERT … ON CONFLICT, one transaction each). `extra` adds
+ *   the same loop with ten prepared 100-row upserts per transaction (what
+ *   the sink sends), and the CPU per 1k rows of PostgreSQL and of the writer
+ *   (our server, or the bench process for the bare loops).
  * Each rep: the source stream is filled first (untimed); the mirror's time
  * runs from CreateConnector until the connector reports every record
  * delivered. The postgresql row is the sink's rate from its first confirmed
@@ -20,7 +23,7 @@ import pg from 'pg';
 import type { HStreamClient } from '../src/client.js';
 import { encodeRecords } from '../src/records.js';
 import { CALL_DEADLINE_MS, createStream, prefill, startHStream, type HStreamTarget } from './clients.js';
-import type { Rep } from './harness.js';
+import { median, processCpuMs, type Rep } from './harness.js';
 import { batchPool } from './payload.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from './postgres.js';
 import { compared, interleaved, SkipScenario, type Scenario } from './scenario.js';
@@ -78,22 +81,46 @@ function jsonRow(id: number): { id: number; body: string } {
   return { id, body: `row ${id} `.padEnd(1000, 'x') };
 }
 
-async function pgBaselineRep(db: TestPostgres, i: number, records: number): Promise<Rep> {
-  const table = `base_${i < 0 ? 'warm' : i}`;
+/** ms of CPU per 1000 records, two decimals */
+function perK(ms: number, records: number): number {
+  return Math.round((ms / (records / 1000)) * 100) / 100;
+}
+
+/** Rows per statement of the prepared bare loop: what the sink sends (src/connectors/postgresql.ts). */
+const PG_PREPARED_ROWS = 100;
+
+/**
+ * The bare loop: 1,000 rows per transaction, as one multi-row upsert, or
+ * (`prepared`) as ten 100-row upserts of one prepared statement, the way the
+ * sink sends them. The issue's baseline is the first; the second is in
+ * `extra`, so the ratio to the best bare loop is there too.
+ */
+async function pgBaselineRep(db: TestPostgres, i: number, records: number, prepared = false): Promise<Rep> {
+  const table = `base_${prepared ? 'p' : ''}${i < 0 ? 'warm' : i}`;
   await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, body text)`);
   const client = new pg.Client({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database });
   await client.connect();
   try {
     const t0 = performance.now();
+    const pg0 = db.cpuMs();
+    const client0 = process.cpuUsage();
     for (let from = 0; from < records; from += PG_ROWS_PER_STATEMENT) {
       const rows = Array.from({ length: Math.min(PG_ROWS_PER_STATEMENT, records - from) }, (_, k) => jsonRow(from + k));
-      const params = rows.flatMap((r) => [r.id, r.body]);
-      const values = rows.map((_, k) => `($${2 * k + 1}, $${2 * k + 2})`).join(', ');
       await client.query('BEGIN');
-      await client.query(`INSERT INTO ${table} (id, body) VALUES ${values} ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body`, params);
+      for (let at = 0; at < rows.length; at += prepared ? PG_PREPARED_ROWS : rows.length) {
+        const part = rows.slice(at, prepared ? at + PG_PREPARED_ROWS : rows.length);
+        const params = part.flatMap((r) => [r.id, r.body]);
+        const values = part.map((_, k) => `($${2 * k + 1}, $${2 * k + 2})`).join(', ');
+        const text = `INSERT INTO ${table} (id, body) VALUES ${values} ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body`;
+        await (prepared && part.length === PG_PREPARED_ROWS ? client.query({ name: `upsert_${table}`, text, values: params }) : client.query(text, params));
+      }
       await client.query('COMMIT');
     }
-    return { value: records / ((performance.now() - t0) / 1000) };
+    const clientCpu = process.cpuUsage(client0);
+    return {
+      value: records / ((performance.now() - t0) / 1000),
+      extra: { pgCpuMsPer1kRec: perK(db.cpuMs() - pg0, records), clientCpuMsPer1kRec: perK((clientCpu.user + clientCpu.system) / 1000, records) },
+    };
   } finally {
     await client.end();
   }
@@ -116,8 +143,12 @@ async function pgSinkRep(db: TestPostgres, source: HStreamTarget, i: number, rec
   const config = { stream, host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, table };
   await source.client.unary('CreateConnector', { name: `pg_${name}`, type: 'SINK', target: 'postgresql', config: JSON.stringify(config) }, { deadlineMs: CALL_DEADLINE_MS });
   const { firstAt, firstCount } = await firstDelivery(source.client, `pg_${name}`, 120_000);
+  // CPU from the first confirmed batch on, like the rate: our server is the baseline loop's client here
+  const pg0 = db.cpuMs();
+  const server0 = processCpuMs(source.child.pid);
   await untilDelivered(source.client, `pg_${name}`, records, 120_000);
   const end = performance.now();
+  const cpu = { pg: db.cpuMs() - pg0, server: processCpuMs(source.child.pid) - server0 };
   // The baseline's clock starts on an open connection; the sink's steady-state rate is timed the same
   // way, from its first confirmed batch. The rate including CreateConnector (config check, three
   // connections, subscription) is kept beside it.
@@ -125,7 +156,11 @@ async function pgSinkRep(db: TestPostgres, source: HStreamTarget, i: number, rec
   await source.client.unary('DeleteConnector', { name: `pg_${name}` }, { deadlineMs: CALL_DEADLINE_MS });
   const [{ n }] = (await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)) as [{ n: string }];
   if (Number(n) !== records) throw new Error(`the sink table holds ${n} rows, expected ${records}`);
-  return { value, extra: { fromCreateRecPerS: records / ((end - t0) / 1000) } };
+  const steady = firstCount < records ? records - firstCount : records;
+  return {
+    value,
+    extra: { fromCreateRecPerS: records / ((end - t0) / 1000), pgCpuMsPer1kRec: perK(cpu.pg, steady), serverCpuMsPer1kRec: perK(cpu.server, steady) },
+  };
 }
 
 /** When the connector first reports delivered records, and how many it reported then. */
@@ -152,10 +187,21 @@ export const connectorScenarios: Scenario[] = [
       try {
         const source = await startHStream(scope, { dataDir: scope.tempDir() });
         await pgBaselineRep(db, -1, 5_000);
+        await pgBaselineRep(db, -1, 5_000, true);
         await pgSinkRep(db, source, -1, 5_000);
-        const { base, ours: sink } = await interleaved(ctx, 'connector/postgresql', (i) => pgBaselineRep(db, i, records), (i) => pgSinkRep(db, source, i, records));
+        const preparedReps: Rep[] = [];
+        const { base, ours: sink } = await interleaved(ctx, 'connector/postgresql', (i) => pgBaselineRep(db, i, records), async (i) => {
+          const rep = await pgSinkRep(db, source, i, records);
+          preparedReps.push(await pgBaselineRep(db, i, records, true));
+          return rep;
+        });
         ctx.baselines.add(PG_BASELINE, 'rec/s', 'higher', base);
-        return [compared(`connector/postgresql/records=${records}x1KiB-json`, 'rec/s', 'higher', sink, { name: PG_BASELINE, reps: base })];
+        const prepared = median(preparedReps.map((r) => r.value));
+        return [compared(`connector/postgresql/records=${records}x1KiB-json`, 'rec/s', 'higher', sink, { name: PG_BASELINE, reps: base }, {
+          barePrepared100RecPerS: Math.round(prepared),
+          ratioToBarePrepared100: Math.round((median(sink.map((r) => r.value)) / prepared) * 100) / 100,
+          barePrepared100PgCpuMsPer1kRec: median(preparedReps.map((r) => Number(r.extra?.pgCpuMsPer1kRec ?? 0))),
+        })];
       } finally {
         await db.stop();
       }

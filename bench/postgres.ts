@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import {
@@ -21,7 +21,36 @@ import {
   waitUntilReady,
 } from './db-process.js';
 
-export type TestPostgres = TestDatabase;
+export interface TestPostgres extends TestDatabase {
+  /** CPU (user + system, ms) that the running server has used so far: the postmaster, its live backends and those it reaped */
+  cpuMs(): number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+
+/** utime + stime (+ cutime + cstime of reaped children when asked), in ticks, from /proc/<pid>/stat; 0 once the process is gone. */
+function statTicks(pid: number, withReaped: boolean): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]) + (withReaped ? Number(f[13]) + Number(f[14]) : 0);
+}
+
+function treeCpuMs(pid: number): number {
+  let ticks = statTicks(pid, true);
+  let children: string[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    // gone
+  }
+  for (const child of children) ticks += statTicks(Number(child), true);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
 
 /** The newest installed server's bin dir (Debian puts each major version in its own). */
 function findBinDir(): string | undefined {
@@ -119,6 +148,7 @@ export async function startPostgres(): Promise<TestPostgres> {
       }
     },
     // SIGINT is postgres's fast shutdown: open sessions are cut, like a real outage.
+    cpuMs: () => (child?.pid === undefined ? 0 : treeCpuMs(child.pid)),
     ...serverControls(() => child, () => launch('test'), 'SIGINT', dir),
   };
 }

@@ -101,7 +101,7 @@ function toColumns(rec: SinkRecord, table: TableInfo, fields: readonly [string, 
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  return a === b || a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function requireKey(rec: SinkRecord, table: TableInfo, row: Map<string, SqlValue>, key: readonly string[], what: string): void {
@@ -140,10 +140,79 @@ export function planRecord(rec: SinkRecord, table: TableInfo): RowOp {
   if (table.primaryKey.length === 0) {
     throw new UnmappableRecord(`record ${rec.id}: table ${table.displayName} has no primary key to upsert a plain row on`, rec.id);
   }
-  const row = toColumns(rec, table, Object.entries(obj));
-  requireKey(rec, table, row, table.primaryKey, 'primary key');
-  const columns = [...row.keys()].sort();
-  return { kind: 'upsert', recordId: rec.id, columns, values: columns.map((c) => row.get(c)!), conflict: [...table.primaryKey].sort() };
+  const fields = Object.keys(obj);
+  const shape = plainRowShape(rec, table, fields);
+  const values: SqlValue[] = new Array<SqlValue>(shape.columns.length);
+  for (let i = 0; i < values.length; i++) values[i] = toSqlValue(obj[fields[shape.fieldIndex[i]!]!]);
+  for (const i of shape.keyIndex) {
+    if (values[i] === null) {
+      throw new UnmappableRecord(`record ${rec.id}: primary key column "${shape.columns[i]}" of table ${table.displayName} is missing or null`, rec.id);
+    }
+  }
+  return { kind: 'upsert', recordId: rec.id, columns: shape.columns, values, conflict: shape.conflict };
+}
+
+/**
+ * How a plain row with these field names, in this order, maps to columns.
+ * Records of one stream nearly always share their fields: resolving and
+ * sorting them once per shape instead of once per record took a sink a
+ * millisecond or more per thousand rows, between two writes, while the
+ * database waited. The arrays are shared by every row of the shape, which
+ * also lets groupRuns compare column sets by identity.
+ */
+interface PlainRowShape {
+  /** sorted column names */
+  readonly columns: readonly string[];
+  /** for each column, the field its value comes from (the last field naming it) */
+  readonly fieldIndex: readonly number[];
+  /** the sorted primary key */
+  readonly conflict: readonly string[];
+  /** positions of the primary key's columns in `columns` */
+  readonly keyIndex: readonly number[];
+}
+
+/** Shapes per table; a table read again is a new TableInfo and starts afresh. */
+const shapesByTable = new WeakMap<TableInfo, Map<string, PlainRowShape>>();
+/** a stream whose records keep changing their fields must not grow the cache without bound */
+const MAX_SHAPES_PER_TABLE = 256;
+
+function plainRowShape(rec: SinkRecord, table: TableInfo, fields: readonly string[]): PlainRowShape {
+  let shapes = shapesByTable.get(table);
+  if (!shapes) shapesByTable.set(table, (shapes = new Map()));
+  const id = fields.join('\u0000');
+  const known = shapes.get(id);
+  if (known) return known;
+  const lastField = new Map<string, number>();
+  fields.forEach((field, i) => {
+    const column = table.resolve(field);
+    if (column === undefined) {
+      throw new UnmappableRecord(`record ${rec.id}: field "${field}" is not a column of table ${table.displayName}`, rec.id);
+    }
+    lastField.set(column, i);
+  });
+  const columns = [...lastField.keys()].sort();
+  const missing = table.primaryKey.find((c) => !lastField.has(c));
+  if (missing !== undefined) {
+    throw new UnmappableRecord(`record ${rec.id}: primary key column "${missing}" of table ${table.displayName} is missing or null`, rec.id);
+  }
+  const shape: PlainRowShape = {
+    columns,
+    fieldIndex: columns.map((c) => lastField.get(c)!),
+    conflict: [...table.primaryKey].sort(),
+    keyIndex: table.primaryKey.map((c) => columns.indexOf(c)),
+  };
+  if (shapes.size >= MAX_SHAPES_PER_TABLE) shapes.clear();
+  shapes.set(id, shape);
+  return shape;
+}
+
+/**
+ * The key a row resolves on, as text: equal for rows that name the same row
+ * (1 and "1" of an integer key too), different otherwise.
+ */
+export function rowKeyText(op: RowOp, key: readonly string[]): string {
+  if (key.length === 1) return String(op.values[op.columns.indexOf(key[0]!)]);
+  return JSON.stringify(key.map((c) => String(op.values[op.columns.indexOf(c)])));
 }
 
 export interface RunLimits {
@@ -151,6 +220,8 @@ export interface RunLimits {
   readonly maxParams: number;
   /** rough bytes of bound values per statement, to stay far below packet limits */
   readonly maxBytes: number;
+  /** rows per statement, so that most statements of a long write have one text a database can keep prepared */
+  readonly maxRows?: number;
 }
 
 function approxBytes(values: readonly SqlValue[]): number {
@@ -181,14 +252,15 @@ export function groupRuns(ops: readonly RowOp[], limits: RunLimits): Run[] {
       && sameSet(current.columns, op.columns)
       && sameSet(current.conflict, conflict)
       && current.params + op.values.length <= limits.maxParams
-      && current.bytes + bytes <= limits.maxBytes;
+      && current.bytes + bytes <= limits.maxBytes
+      && (limits.maxRows === undefined || current.keys.size < limits.maxRows);
     if (!fits) {
       flush();
       current = { kind: op.kind, columns: op.columns, conflict, ops: [], keys: new Map(), params: 0, bytes: 0 };
     }
     const run = current!;
     // Keys compare as text: 1 and "1" name the same row of an integer key.
-    const key = JSON.stringify(conflict.map((c) => String(op.values[op.columns.indexOf(c)])));
+    const key = rowKeyText(op, conflict);
     const earlier = run.keys.get(key);
     if (earlier !== undefined && op.kind === 'upsert') {
       // Replace in place: the earlier slot is dropped, the new row goes last like the record.

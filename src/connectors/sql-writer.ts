@@ -7,10 +7,11 @@
  */
 import { CheckFailure, UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkContext, type SinkRecord, type SinkWriter } from './driver.js';
 import { describeTarget, readSqlSinkConfig, type SqlSinkConfig } from './sql-config.js';
-import { groupRuns, planRecord, type RowOp, type Run, type RunLimits, type SqlValue, type TableInfo } from './sql-rows.js';
+import { groupRuns, planRecord, rowKeyText, type RowOp, type Run, type RunLimits, type SqlValue, type TableInfo } from './sql-rows.js';
 
 export interface SqlSession {
-  exec(sql: string, params: readonly SqlValue[]): Promise<void>;
+  /** `name`: the statement's text is the same every time it carries this name (it may be kept prepared) */
+  exec(sql: string, params: readonly SqlValue[], name?: string): Promise<void>;
   /** a metadata query's rows */
   rows(sql: string, params: readonly SqlValue[]): Promise<Record<string, unknown>[]>;
   /** must not throw */
@@ -22,6 +23,8 @@ export interface SqlSession {
 export interface SqlStatement {
   readonly sql: string;
   readonly params: readonly SqlValue[];
+  /** set when the text recurs: a name the session may prepare it under */
+  readonly name?: string;
 }
 
 export interface SqlDialect {
@@ -50,8 +53,7 @@ export function errorText(err: unknown): string {
 
 /** The key a row operation resolves on, as text: rows with equal keys get equal text. */
 function keyText(op: RowOp): string {
-  if (op.kind === 'delete') return JSON.stringify(op.values);
-  return JSON.stringify(op.conflict.map((c) => op.values[op.columns.indexOf(c)]));
+  return rowKeyText(op, op.kind === 'delete' ? op.columns : op.conflict);
 }
 
 /**
@@ -220,7 +222,7 @@ class SqlSinkWriter implements SinkWriter {
     const transaction = statements.length > 1;
     try {
       if (transaction) await session.exec(this.dialect.beginSql, []);
-      for (const stmt of statements) await session.exec(stmt.sql, stmt.params);
+      for (const stmt of statements) await session.exec(stmt.sql, stmt.params, stmt.name);
       if (transaction) await session.exec('COMMIT', []);
     } catch (err) {
       if (transaction) await this.rollback(session);

@@ -19,6 +19,7 @@ import {
   u64Bytes,
   u64Size,
   varintSize,
+  WireError,
   WireReader,
   WireType,
   writeTag,
@@ -342,6 +343,27 @@ const asNumber: U64Out = (r) => r.uint64();
 const asString: U64Out = (r) => String(r.uint64());
 
 /**
+ * The RecordIds of one delivered batch repeat their shardId and batchId a
+ * hundred times: a client reuses the last string of each field instead of
+ * formatting (and, when it acks, parsing) the same number again per record.
+ */
+class U64TextMemo {
+  private value: number | string = 0;
+  private text = '0';
+
+  read(r: WireReader): string {
+    const value = r.uint64();
+    if (value !== this.value) {
+      this.value = value;
+      this.text = String(value);
+    }
+    return this.text;
+  }
+}
+const shardIdTexts = new U64TextMemo();
+const batchIdTexts = new U64TextMemo();
+
+/**
  * Reads a message field by field: `take` reads the fields it knows (with the
  * wire type their declaration implies) and returns false for the rest,
  * which are skipped as protobufjs skips unknown fields.
@@ -353,32 +375,45 @@ function readFields(r: WireReader, take: (field: number, type: WireType) => bool
   }
 }
 
+/**
+ * Reads one embedded RecordId in place: an ack message carries one per
+ * record, and a nested reader, a closure and a [field, type] pair per field
+ * made the decoder allocate six objects per acked record.
+ */
 function decodeRecordId(r: WireReader, u64: U64Out): WireRecordId {
-  const inner = r.nested();
-  const zero = u64 === asNumber ? 0 : '0';
-  const id: WireRecordId = { shardId: zero, batchId: zero, batchIndex: 0 };
-  readFields(inner, (field, type) => {
-    if (type !== WireType.Varint) return false;
-    if (field === 1) id.shardId = u64(inner);
-    else if (field === 2) id.batchId = u64(inner);
-    else if (field === 3) id.batchIndex = inner.uint32();
-    else return false;
-    return true;
-  });
-  return id;
+  const end = r.enter();
+  let shardId: number | string = u64 === asNumber ? 0 : '0';
+  let batchId = shardId;
+  let batchIndex = 0;
+  while (r.pos < end) {
+    const key = r.uint32();
+    const field = key >>> 3;
+    const type = (key & 7) as WireType;
+    if (field === 0) throw new WireError('field number 0');
+    if (type !== WireType.Varint) r.skip(type, field);
+    else if (field === 1) shardId = u64 === asString ? shardIdTexts.read(r) : u64(r);
+    else if (field === 2) batchId = u64 === asString ? batchIdTexts.read(r) : u64(r);
+    else if (field === 3) batchIndex = r.uint32();
+    else r.skip(type, field);
+  }
+  r.leave(end);
+  return { shardId, batchId, batchIndex };
 }
 
 export function decodeStreamingFetchRequest(bytes: Buffer): WireFetchRequest {
   const r = new WireReader(bytes);
   const out: WireFetchRequest = { subscriptionId: '', consumerName: '', ackIds: [] };
-  readFields(r, (field, type) => {
-    if (type !== WireType.Len) return false;
-    if (field === 1) out.subscriptionId = r.string();
-    else if (field === 2) out.consumerName = r.string();
+  while (!r.done) {
+    const key = r.uint32();
+    const field = key >>> 3;
+    const type = (key & 7) as WireType;
+    if (field === 0) throw new WireError('field number 0');
+    if (type !== WireType.Len) r.skip(type, field);
     else if (field === 3) out.ackIds.push(decodeRecordId(r, asNumber));
-    else return false;
-    return true;
-  });
+    else if (field === 1) out.subscriptionId = r.string();
+    else if (field === 2) out.consumerName = r.string();
+    else r.skip(type, field);
+  }
   return out;
 }
 

@@ -157,6 +157,8 @@ export class WireReader {
 
   /** uint64 as a number when it is a safe integer, else as a decimal string. */
   uint64(): number | string {
+    const buf = this.buf;
+    if (this.pos < this.end && buf[this.pos]! < 0x80) return buf[this.pos++]!;
     this.varint64();
     if (this.hi < 0x200000) return this.hi * TWO_32 + this.lo;
     return ((BigInt(this.hi) << 32n) | BigInt(this.lo)).toString();
@@ -179,6 +181,23 @@ export class WireReader {
     if (end > this.end) throw new WireError('length-delimited field runs past the end of the message');
     this.pos = end;
     return [start, end];
+  }
+
+  /**
+   * Reads a length-delimited field's length and returns where its content
+   * ends; the caller reads the content with this reader and calls leave().
+   * No reader object per embedded message, unlike nested().
+   */
+  enter(): number {
+    const length = this.uint32();
+    const end = this.pos + length;
+    if (end > this.end) throw new WireError('length-delimited field runs past the end of the message');
+    return end;
+  }
+
+  /** Checks that reading an entered field stopped exactly at its end. */
+  leave(end: number): void {
+    if (this.pos !== end) throw new WireError('embedded message field runs past the end of the message');
   }
 
   /** A reader over the content of a length-delimited field (an embedded message). */

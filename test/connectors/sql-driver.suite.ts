@@ -153,6 +153,29 @@ export function describeSqlDriver(d: SqlDriverCase): void {
       expect(await db.query('SELECT id FROM t1 WHERE id = 40')).toEqual([{ id: 40 }]);
     });
 
+    it('writes of hundreds of rows, repeated, leave the last value per key (statements the connection keeps prepared are reused)', async () => {
+      const ids = Array.from({ length: 450 }, (_, i) => 1000 + i);
+      for (const round of [1, 2, 3]) {
+        // every key twice in a call: the later row wins
+        const rows = [...ids.map((id) => rec({ id, name: `stale ${round}`, n: 0 })), ...ids.map((id) => rec({ id, name: `round ${round}`, n: id * round }))];
+        await writer.write([batch(...rows.slice(0, 400)), batch(...rows.slice(400))]);
+      }
+      const rows = await db.query<{ id: number; name: string; n: number }>('SELECT id, name, n FROM t1 WHERE id >= 1000 AND id < 1450 ORDER BY id');
+      expect(rows).toEqual(ids.map((id) => ({ id, name: 'round 3', n: id * 3 })));
+    });
+
+    it('names the refused row of a write of hundreds of rows', async () => {
+      const rows = Array.from({ length: 350 }, (_, i) => rec({ id: 2000 + i, name: 'big', n: i }));
+      const bad = rec({ id: 2500, n: 'not a number' });
+      rows.splice(237, 0, bad);
+      const err = await rejection(writer.write([batch(...rows)]));
+      expect(err).toBeInstanceOf(UnmappableRecord);
+      expect((err as UnmappableRecord).recordId).toBe(bad.id);
+      await writer.write([batch(...rows.filter((r) => r !== bad))]);
+      const [{ n }] = (await db.query<{ n: number | string }>('SELECT count(*) AS n FROM t1 WHERE id >= 2000 AND id < 2350')) as [{ n: number | string }];
+      expect(Number(n)).toBe(350);
+    });
+
     it('writes 1,000 rows of about 1 KiB in one call', async () => {
       const big = await d.driver.open(config({ table: 'big' }), ctx);
       try {

@@ -33,6 +33,21 @@ describe('planRecord', () => {
     expect(() => planRecord(broken, table)).toThrow(UnmappableRecord);
   });
 
+  it('plain rows of one shape share their column lists; each row keeps its own values, whatever came before', () => {
+    const a = planRecord(rec({ id: 1, name: 'a' }), table);
+    const b = planRecord(rec({ id: 2, name: 'b' }), table);
+    expect(b.columns).toBe(a.columns);
+    expect([a.values, b.values]).toEqual([[1, 'a'], [2, 'b']]);
+    // the same fields in another order, and a field that names a column twice (the later wins)
+    expect(planRecord(rec({ name: 'c', id: 3 }), table)).toMatchObject({ columns: ['id', 'name'], values: [3, 'c'] });
+    expect(planRecord(rec({ ID: 4, id: 5, name: 'd' }), table)).toMatchObject({ columns: ['id', 'name'], values: [5, 'd'] });
+    expect(planRecord(rec({ id: 6, ID: 7, name: 'e' }), table)).toMatchObject({ columns: ['id', 'name'], values: [7, 'e'] });
+    // a known shape is still refused when its key is null or a field is no column
+    expect(() => planRecord(rec({ id: null, name: 'f' }), table)).toThrow(/primary key column "id"/);
+    expect(() => planRecord(rec({ id: 8, nope: 1 }), table)).toThrow(/field "nope"/);
+    expect(() => planRecord(rec({ id: 9, nope: 1 }), table)).toThrow(/field "nope"/);
+  });
+
   it('names the record it refuses', async () => {
     for (const payload of ['{', 'null', '"s"', '{"name":"no id"}', '{"id":null}', '{"id":1,"x":2}', '{"key":{"name":"a"},"value":{}}']) {
       const r = rec(payload);

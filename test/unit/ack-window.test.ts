@@ -473,3 +473,49 @@ describe('ShardAckWindow at scale', () => {
     }
   });
 });
+
+describe('ShardAckWindow.ackRange', () => {
+  /** What a record-by-record application of the same acks leaves behind. */
+  function perRecord(size: number, acks: Array<[number, number]>): { n: number[]; unacked: number[] | undefined; pending: number } {
+    const w = new ShardAckWindow(0);
+    w.track(1, size);
+    const n = acks.map(([from, to]) => {
+      let k = 0;
+      for (let i = from; i <= to; i++) if (w.ack(1, i)) k++;
+      return k;
+    });
+    return { n, unacked: w.unackedIndexes(1), pending: w.pendingBatches };
+  }
+
+  const cases: Array<{ name: string; size: number; acks: Array<[number, number]> }> = [
+    { name: 'a whole batch in one range', size: 100, acks: [[0, 99]] },
+    { name: 'consecutive ranges in order', size: 10, acks: [[0, 3], [4, 9]] },
+    { name: 'a range overlapping the acked prefix counts only the new records', size: 10, acks: [[0, 4], [2, 7]] },
+    { name: 'a range after a gap, then the gap', size: 10, acks: [[5, 9], [0, 4]] },
+    { name: 'a repeated range acks nothing the second time', size: 10, acks: [[0, 9], [0, 9]] },
+    { name: 'a range past the end of the batch acks only what is inside it', size: 10, acks: [[8, 12]] },
+    { name: 'a range after single out-of-order acks', size: 8, acks: [[3, 3], [6, 6], [0, 7]] },
+  ];
+
+  it.each(cases)('$name: same result as acking record by record', ({ size, acks }) => {
+    const w = new ShardAckWindow(0);
+    w.track(1, size);
+    const n = acks.map(([from, to]) => w.ackRange(1, from, to));
+    expect({ n, unacked: w.unackedIndexes(1), pending: w.pendingBatches }).toEqual(perRecord(size, acks));
+    expect(w.unackedRecords).toBe(w.unackedIndexes(1)!.length);
+  });
+
+  it('a fully acked batch commits; ranges of unknown or committed batches are ignored', () => {
+    const w = new ShardAckWindow(0);
+    w.track(1, 5);
+    w.track(2, 5);
+    expect(w.ackRange(3, 0, 4)).toBe(0);
+    expect(w.ackRange(1, 0, 4)).toBe(5);
+    expect(w.commit()).toBe(1);
+    expect(w.ackRange(1, 0, 4)).toBe(0);
+    expect(w.ackRange(2, 0, 4)).toBe(5);
+    expect(w.commit()).toBe(2);
+    expect(w.unackedRecords).toBe(0);
+    expect(w.pendingBatches).toBe(0);
+  });
+});

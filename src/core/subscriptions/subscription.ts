@@ -293,7 +293,9 @@ export class Subscription implements Wakeable {
     let shard: ShardState | undefined;
     let shardKey: string | number | undefined;
     let touched: ShardState[] | undefined;
-    for (const id of ids) {
+    // Clients ack a delivery's ids in order: runs of consecutive indexes of one batch go to the window as one range.
+    for (let i = 0; i < ids.length; ) {
+      const id = ids[i]!;
       if (id.shardId !== shardKey) {
         shardKey = id.shardId;
         shard = this.shards.get(typeof shardKey === 'number' ? shardKey : Number(shardKey));
@@ -302,9 +304,17 @@ export class Subscription implements Wakeable {
           if (!touched.includes(shard)) touched.push(shard);
         }
       }
-      if (shard === undefined) continue;
-      const lsn = typeof id.batchId === 'number' ? id.batchId : Number(id.batchId);
-      if (shard.window.ack(lsn, id.batchIndex)) newlyAcked++;
+      let last = i;
+      while (last + 1 < ids.length) {
+        const nextId = ids[last + 1]!;
+        if (nextId.shardId !== id.shardId || nextId.batchId !== id.batchId || nextId.batchIndex !== ids[last]!.batchIndex + 1) break;
+        last++;
+      }
+      if (shard !== undefined) {
+        const lsn = typeof id.batchId === 'number' ? id.batchId : Number(id.batchId);
+        newlyAcked += last === i ? (shard.window.ack(lsn, id.batchIndex) ? 1 : 0) : shard.window.ackRange(lsn, id.batchIndex, ids[last]!.batchIndex);
+      }
+      i = last + 1;
     }
     if (newlyAcked === 0 || !touched) return;
     this.#unacked -= newlyAcked;
