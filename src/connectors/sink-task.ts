@@ -15,6 +15,7 @@
  * and a failed write does not close it (that would drop what it holds).
  */
 import type { Logger } from 'pino';
+import type { HStreamRecord } from '../records.js';
 import { DurableConsumer, type ConsumedBatch } from '../core/subscriptions/durable-consumer.js';
 import type { SubscriptionManager } from '../core/subscriptions/manager.js';
 import { payloadJson, UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkContext, type SinkDriver, type SinkRecord, type SinkWriter, type SourceStream } from './driver.js';
@@ -271,6 +272,20 @@ function prepare(group: readonly ConsumedBatch[]): void {
   for (const batch of group) for (const record of batch.records()) payloadJson(record);
 }
 
+/** A record of a consumed batch; its id is spelled out only when a driver reads it (most never do). */
+class BatchRecord implements SinkRecord {
+  constructor(
+    readonly record: HStreamRecord,
+    readonly shardId: number,
+    readonly lsn: number,
+    readonly index: number,
+  ) {}
+
+  get id(): string {
+    return `${this.shardId}-${this.lsn}-${this.index}`;
+  }
+}
+
 /** Records are decoded on first use: the mirror forwards most batches as stored and never needs them. */
 function toSinkBatch(batch: ConsumedBatch): SinkBatch {
   const { delivered } = batch;
@@ -280,7 +295,7 @@ function toSinkBatch(batch: ConsumedBatch): SinkBatch {
     timeMs: batch.timeMs,
     get records() {
       const indexes = batch.indexes;
-      return (records ??= batch.records().map((record, i) => ({ id: `${batch.shardId}-${batch.lsn}-${indexes[i]}`, shardId: batch.shardId, record })));
+      return (records ??= batch.records().map((record, i) => new BatchRecord(record, batch.shardId, batch.lsn, indexes[i]!)));
     },
     raw: { compression: delivered.compression, payload: delivered.payload, batchSize: delivered.batchSize, timeMs: batch.timeMs },
   };
