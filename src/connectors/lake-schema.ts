@@ -110,12 +110,19 @@ export class SchemaCatalog {
   /** Writes the catalog with the changes since the last save as a new version, before the file `since` that first uses it. */
   async save(dir: string, since: string): Promise<void> {
     if (!this.changed) return;
-    const version = (this.#versions.at(-1)?.version ?? 0) + 1;
-    const versions = [...this.#versions, { version, since, createdAt: new Date().toISOString(), changes: this.#pending }];
-    const file: CatalogFile = { current: { version, fields: this.fields }, versions };
-    await writeAtomically(dir, SCHEMA_FILE, `${JSON.stringify(file, null, 2)}\n`);
-    this.#versions.push(versions.at(-1)!);
+    // Records go on being observed while the catalog is written: their changes are the next version.
+    const changes = this.#pending;
     this.#pending = [];
+    const version = (this.#versions.at(-1)?.version ?? 0) + 1;
+    const versions = [...this.#versions, { version, since, createdAt: new Date().toISOString(), changes }];
+    const file: CatalogFile = { current: { version, fields: this.fields }, versions };
+    try {
+      await writeAtomically(dir, SCHEMA_FILE, `${JSON.stringify(file, null, 2)}\n`);
+    } catch (err) {
+      this.#pending = [...changes, ...this.#pending];
+      throw err;
+    }
+    this.#versions.push(versions.at(-1)!);
   }
 }
 

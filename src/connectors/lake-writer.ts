@@ -11,8 +11,12 @@
  * `roll.records` (never more than the subscription lets the sink hold) or
  * `roll.bytes`, when its shard's records move to another partition, and
  * when it is `roll.seconds` old: one timer per writer while a file is open,
- * none while idle. A file that cannot be written stays queued and is tried
- * again before anything newer, so a shard's files appear in record order.
+ * none while idle. Closed files are written in the background, in order,
+ * while the next ones fill (the records held stay within the subscription's
+ * unacked bound, the bytes within one `roll.bytes` of closed files). A file
+ * that cannot be written stays queued and is tried again before anything
+ * newer, so a shard's files appear in record order; new records are taken
+ * only once it is written.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,7 +34,7 @@ export interface LakeRow {
 export interface LakeFormat {
   /** file extension, also what the replay scan looks for */
   readonly ext: string;
-  encode(rows: readonly LakeRow[], fields: readonly Field[]): Uint8Array | string;
+  encode(rows: readonly LakeRow[], fields: readonly Field[]): Promise<Uint8Array | string>;
 }
 
 export interface LakeOptions {
@@ -75,6 +79,12 @@ export class LakeWriter implements SinkWriter {
   readonly #madeDirs = new Set<string>();
   /** what the open files hold: the roll sizes count these (sealed files are on their way out) */
   #inOpen = { records: 0, bytes: 0 };
+  /** payload bytes of the sealed files */
+  #sealedBytes = 0;
+  /** the writes of sealed files, one after another */
+  #flushes: Promise<void> = Promise.resolve();
+  /** the oldest sealed file failed to be written: it goes first, before more records are taken */
+  #stuck = false;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
   #serial: Promise<unknown> = Promise.resolve();
@@ -93,8 +103,9 @@ export class LakeWriter implements SinkWriter {
 
   write(batches: readonly SinkBatch[]): Promise<void> {
     return this.#exclusive(async () => {
-      // Older files first; failing here takes none of these batches, and the runtime retries them.
-      await this.#flush();
+      // A file that failed goes first, and closed files are written before they pile up past
+      // one roll of bytes; failing here takes none of these batches, and the runtime retries them.
+      if (this.#stuck || this.#sealedBytes >= this.#opts.rollBytes) await this.#queueFlush();
       for (const batch of batches) {
         if (!this.#caughtUp.has(batch.shardId)) await this.#lastInFiles(partitionOf(batch.timeMs, this.#opts.partition));
       }
@@ -106,8 +117,13 @@ export class LakeWriter implements SinkWriter {
         else if (this.#inOpen.records >= limit || this.#inOpen.bytes >= this.#opts.rollBytes) this.#sealAll();
       }
       if (alreadyInFiles.length > 0) this.#ctx.durable(alreadyInFiles, 0);
-      // The batches are taken: a file that fails now is retried by the timer and the next write.
-      await this.#flush().catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file failed; retrying'));
+      // The batches are taken: sealed files are written while the next records come; one that
+      // fails is retried by the timer and the next write.
+      if (this.#sealed.length > 0) {
+        this.#queueFlush()
+          .catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file failed; retrying'))
+          .finally(() => this.#arm());
+      }
       this.#arm();
     });
   }
@@ -117,7 +133,7 @@ export class LakeWriter implements SinkWriter {
       this.#closed = true;
       clearTimeout(this.#timer);
       this.#sealAll();
-      await this.#flush().catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file at close failed; its records will be read again'));
+      await this.#queueFlush().catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file at close failed; its records will be read again'));
     });
   }
 
@@ -191,6 +207,7 @@ export class LakeWriter implements SinkWriter {
     this.#open.delete(file.shardId);
     this.#inOpen.records -= file.records;
     this.#inOpen.bytes -= file.bytes;
+    this.#sealedBytes += file.bytes;
     this.#sealed.push(file);
   }
 
@@ -198,13 +215,27 @@ export class LakeWriter implements SinkWriter {
     for (const file of [...this.#open.values()]) this.#seal(file);
   }
 
+  /** Writes the sealed files after the writes already queued; never two at once. */
+  #queueFlush(): Promise<void> {
+    const run = this.#flushes.then(() => this.#flush());
+    this.#flushes = run.catch(() => undefined);
+    return run;
+  }
+
   /** Puts sealed files in place, oldest first; stops at the first failure (it stays first in line). */
   async #flush(): Promise<void> {
-    while (this.#sealed.length > 0) {
-      const file = this.#sealed[0]!;
-      await this.#put(file);
-      this.#sealed.shift();
-      this.#ctx.durable(file.batches, file.rejected.length);
+    try {
+      while (this.#sealed.length > 0) {
+        const file = this.#sealed[0]!;
+        await this.#put(file);
+        this.#sealed.shift();
+        this.#sealedBytes -= file.bytes;
+        this.#ctx.durable(file.batches, file.rejected.length);
+      }
+      this.#stuck = false;
+    } catch (err) {
+      this.#stuck = true;
+      throw err;
     }
   }
 
@@ -218,8 +249,8 @@ export class LakeWriter implements SinkWriter {
     }
     if (file.rows.length === 0) return;
     await this.#schema.save(this.#opts.dir, join(file.partition, name));
-    const dir = await this.#dir(file.partition);
-    await writeAtomically(dir, name, this.#opts.format.encode(file.rows, this.#schema.fields));
+    const data = await this.#opts.format.encode(file.rows, this.#schema.fields);
+    await writeAtomically(await this.#dir(file.partition), name, data);
   }
 
   async #dir(relative: string): Promise<string> {
@@ -250,7 +281,7 @@ export class LakeWriter implements SinkWriter {
       void this.#exclusive(async () => {
         const now = Date.now();
         for (const file of [...this.#open.values()]) if (file.openedAt + this.#opts.rollSeconds * 1000 <= now) this.#seal(file);
-        await this.#flush().catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file failed; retrying'));
+        await this.#queueFlush().catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file failed; retrying'));
         this.#arm();
       });
     }, Math.max(0, at - Date.now()));

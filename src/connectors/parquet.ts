@@ -5,12 +5,14 @@
  * that are not JSON objects in `_rejected/`. Files are written exactly once
  * (lake-writer.ts). Parquet is encoded by hyparquet-writer: pure JavaScript,
  * no native or WebAssembly build, as fast as parquet-wasm on our rows at a
- * thirtieth of its install size.
+ * thirtieth of its install size; it runs on a thread of its own
+ * (parquet-encoder.ts).
  */
-import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
+import type { ColumnSource } from 'hyparquet-writer';
 import type { ConnectorConfig, SinkContext, SinkDriver } from './driver.js';
 import type { Partitioning } from './lake-files.js';
 import { lakeDirectory } from './lake-path.js';
+import { encodeParquet } from './parquet-encoder.js';
 import { columnValue, type Field } from './lake-schema.js';
 import { LakeWriter, type LakeFormat, type LakeRow } from './lake-writer.js';
 
@@ -21,19 +23,19 @@ const MAX_ROLL_SECONDS = 1800;
 
 const parquetFormat: LakeFormat = {
   ext: 'parquet',
-  encode(rows: readonly LakeRow[], fields: readonly Field[]): Uint8Array {
-    const columnData: ColumnSource[] = fields.map(({ name, type }) => ({
+  encode(rows: readonly LakeRow[], fields: readonly Field[]): Promise<Uint8Array> {
+    const columns: ColumnSource[] = fields.map(({ name, type }) => ({
       name,
       data: rows.map((r) => columnValue(type, r.value[name])),
       type: type === 'BOOLEAN' ? 'BOOLEAN' : type === 'DOUBLE' ? 'DOUBLE' : 'STRING',
     }));
-    return new Uint8Array(parquetWriteBuffer({ columnData, createdBy: 'hstreamlite parquet sink' }));
+    return encodeParquet(columns, 'hstreamlite parquet sink');
   },
 };
 
 const jsonlFormat: LakeFormat = {
   ext: 'jsonl',
-  encode(rows: readonly LakeRow[]): string {
+  async encode(rows: readonly LakeRow[]): Promise<string> {
     // JSON text has raw line breaks only between tokens: such a record is written again on one line.
     return rows.map((r) => (/[\r\n]/.test(r.text) ? JSON.stringify(r.value) : r.text)).join('\n') + '\n';
   },
