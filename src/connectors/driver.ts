@@ -136,6 +136,16 @@ export function payloadJson(record: HStreamRecord): PayloadJson {
   return ((record as ParsedRecord)[parsedSlot] ??= parse(record));
 }
 
+/**
+ * The payload parsed as JSON, from the runtime's parse ahead when there was
+ * one, else parsed now and not kept: for a writer that turns it into
+ * something else at once (a holding writer would otherwise keep every parsed
+ * record alive until its file is written).
+ */
+export function parsePayloadJson(record: HStreamRecord): PayloadJson {
+  return (record as ParsedRecord)[parsedSlot] ?? parse(record);
+}
+
 function parse(record: HStreamRecord): PayloadJson {
   if (record.header.flag === 'JSON' && !startsAsJsonText(record.payload)) {
     // A JSON record is an HRecord: a serialized protobuf Struct, as official clients, SQL queries and

@@ -92,6 +92,7 @@ export class SchemaCatalog {
 
   /** Widens the schema to take the object; false (and no change) when it would pass MAX_FIELDS. */
   observe(row: Record<string, unknown>): boolean {
+    if (this.#fits(row)) return true;
     let added = 0;
     for (const key in row) if (!this.#fields.has(key) && kindOf(row[key]) !== undefined) added++;
     if (added > 0 && this.#fields.size + added > MAX_FIELDS) return false;
@@ -103,6 +104,17 @@ export class SchemaCatalog {
       const type = was === undefined ? kind : 'STRING';
       this.#fields.set(key, type);
       this.#pending.push(was === undefined ? { name: key, type } : { name: key, type, was });
+    }
+    return true;
+  }
+
+  /** Whether the schema takes the object as it is (nearly every record): one look-up per field. */
+  #fits(row: Record<string, unknown>): boolean {
+    for (const key in row) {
+      const kind = kindOf(row[key]);
+      if (kind === undefined) continue;
+      const was = this.#fields.get(key);
+      if (was !== kind && was !== 'STRING') return false;
     }
     return true;
   }

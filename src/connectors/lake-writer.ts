@@ -21,7 +21,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { payloadJson, type SinkBatch, type SinkContext, type SinkWriter } from './driver.js';
+import { parsePayloadJson, type SinkBatch, type SinkContext, type SinkWriter } from './driver.js';
 import { comparePos, fileName, lastInDirectory, partitionOf, posOfId, writeAtomically, type Partitioning, type RecordPos } from './lake-files.js';
 import { SchemaCatalog, type Field } from './lake-schema.js';
 
@@ -31,10 +31,18 @@ export interface LakeRow {
   readonly text: string;
 }
 
+/** What a data file will hold, filled record by record as they are taken, encoded when the file is written. */
+export interface LakeBody {
+  readonly rows: number;
+  add(row: LakeRow): void;
+  /** the file's contents, every row in the schema's columns */
+  encode(fields: readonly Field[]): Promise<Uint8Array | string>;
+}
+
 export interface LakeFormat {
   /** file extension, also what the replay scan looks for */
   readonly ext: string;
-  encode(rows: readonly LakeRow[], fields: readonly Field[]): Promise<Uint8Array | string>;
+  body(): LakeBody;
 }
 
 export interface LakeOptions {
@@ -56,7 +64,7 @@ interface OpenFile {
   readonly openedAt: number;
   first: RecordPos | undefined;
   last: RecordPos | undefined;
-  readonly rows: LakeRow[];
+  readonly body: LakeBody;
   /** `_rejected/` lines: record id, why, and the payload */
   readonly rejected: string[];
   readonly batches: SinkBatch[];
@@ -155,7 +163,8 @@ export class LakeWriter implements SinkWriter {
       last = r;
       records++;
       bytes += r.record.payload.length;
-      const parsed = payloadJson(r.record);
+      // parsed here and let go: the body keeps what the file needs, the parsed record dies young
+      const parsed = parsePayloadJson(r.record);
       const value = parsed.ok ? parsed.value : undefined;
       const reason = !parsed.ok
         ? parsed.reason
@@ -165,7 +174,7 @@ export class LakeWriter implements SinkWriter {
             ? undefined
             : 'more fields than a lake schema takes';
       if (reason === undefined && parsed.ok) {
-        file.rows.push({ value: value as Record<string, unknown>, text: parsed.text });
+        file.body.add(parsed as LakeRow);
       } else {
         const payload = parsed.ok || parsed.reason === 'not JSON' ? { payload: parsed.text } : { payloadBase64: r.record.payload.toString('base64') };
         file.rejected.push(JSON.stringify({ recordId: r.id, reason, ...payload }));
@@ -188,7 +197,7 @@ export class LakeWriter implements SinkWriter {
       file = undefined;
     }
     if (!file) {
-      file = { shardId, partition, openedAt: Date.now(), first: undefined, last: undefined, rows: [], rejected: [], batches: [], records: 0, bytes: 0 };
+      file = { shardId, partition, openedAt: Date.now(), first: undefined, last: undefined, body: this.#opts.format.body(), rejected: [], batches: [], records: 0, bytes: 0 };
       this.#open.set(shardId, file);
     }
     return file;
@@ -247,9 +256,9 @@ export class LakeWriter implements SinkWriter {
       const dir = await this.#dir(join(REJECTED_DIR, file.partition));
       await writeAtomically(dir, fileName(file.shardId, file.first!, file.last!, 'jsonl'), `${file.rejected.join('\n')}\n`);
     }
-    if (file.rows.length === 0) return;
+    if (file.body.rows === 0) return;
     await this.#schema.save(this.#opts.dir, join(file.partition, name));
-    const data = await this.#opts.format.encode(file.rows, this.#schema.fields);
+    const data = await file.body.encode(this.#schema.fields);
     await writeAtomically(await this.#dir(file.partition), name, data);
   }
 

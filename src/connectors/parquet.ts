@@ -14,32 +14,67 @@ import type { Partitioning } from './lake-files.js';
 import { lakeDirectory } from './lake-path.js';
 import { encodeParquet } from './parquet-encoder.js';
 import { columnValue, type Field } from './lake-schema.js';
-import { LakeWriter, type LakeFormat, type LakeRow } from './lake-writer.js';
+import { LakeWriter, type LakeBody, type LakeFormat, type LakeRow } from './lake-writer.js';
 
-/** The runtime's unacked bound: a roll by records larger than this could never fill. */
+/** Half what the runtime lets a holding sink keep unacknowledged: one file is written while the next fills. */
 const MAX_ROLL_RECORDS = 10_000;
 /** Below the subscription's ack timeout (one hour), so a held record is never redelivered while its file is open. */
 const MAX_ROLL_SECONDS = 1800;
 
-const parquetFormat: LakeFormat = {
-  ext: 'parquet',
-  encode(rows: readonly LakeRow[], fields: readonly Field[]): Promise<Uint8Array> {
-    const columns: ColumnSource[] = fields.map(({ name, type }) => ({
-      name,
-      data: rows.map((r) => columnValue(type, r.value[name])),
-      type: type === 'BOOLEAN' ? 'BOOLEAN' : type === 'DOUBLE' ? 'DOUBLE' : 'STRING',
-    }));
-    return encodeParquet(columns, 'hstreamlite parquet sink');
-  },
-};
+/**
+ * A Parquet file's rows as columns from the first record on: each record's
+ * values go straight into their field's column (numbers unboxed), so the
+ * parsed records need not be kept until the file is written.
+ */
+class ColumnsBody implements LakeBody {
+  /** values as the records had them, by field; a column shorter than `rows` has nulls at its end */
+  readonly #columns = new Map<string, unknown[]>();
+  rows = 0;
 
-const jsonlFormat: LakeFormat = {
-  ext: 'jsonl',
-  async encode(rows: readonly LakeRow[]): Promise<string> {
+  add(row: LakeRow): void {
+    const { value } = row;
+    for (const key in value) {
+      const v = value[key];
+      if (v === undefined || v === null) continue;
+      let column = this.#columns.get(key);
+      if (!column) this.#columns.set(key, (column = []));
+      while (column.length < this.rows) column.push(null);
+      column.push(v);
+    }
+    this.rows++;
+  }
+
+  encode(fields: readonly Field[]): Promise<Uint8Array> {
+    const columns: ColumnSource[] = fields.map(({ name, type }) => {
+      const values = this.#columns.get(name) ?? [];
+      const data = new Array<boolean | number | string | null>(this.rows);
+      for (let i = 0; i < this.rows; i++) data[i] = columnValue(type, values[i]);
+      return { name, data, type: type === 'BOOLEAN' ? 'BOOLEAN' : type === 'DOUBLE' ? 'DOUBLE' : 'STRING' };
+    });
+    return encodeParquet(columns, 'hstreamlite parquet sink');
+  }
+}
+
+const parquetFormat: LakeFormat = { ext: 'parquet', body: () => new ColumnsBody() };
+
+class LinesBody implements LakeBody {
+  readonly #lines: string[] = [];
+
+  get rows(): number {
+    return this.#lines.length;
+  }
+
+  add(row: LakeRow): void {
     // JSON text has raw line breaks only between tokens: such a record is written again on one line.
-    return rows.map((r) => (/[\r\n]/.test(r.text) ? JSON.stringify(r.value) : r.text)).join('\n') + '\n';
-  },
-};
+    this.#lines.push(/[\r\n]/.test(row.text) ? JSON.stringify(row.value) : row.text);
+  }
+
+  async encode(): Promise<string> {
+    return `${this.#lines.join('\n')}\n`;
+  }
+}
+
+const jsonlFormat: LakeFormat = { ext: 'jsonl', body: () => new LinesBody() };
 
 interface LakeConfig {
   path: string;
@@ -89,7 +124,7 @@ export const parquetSink: SinkDriver = {
         minimum: 1,
         maximum: MAX_ROLL_RECORDS,
         default: MAX_ROLL_RECORDS,
-        description: 'files are closed when the records held over all open files (one per shard) reach this; at most the 10,000 records a sink may hold unacknowledged',
+        description: 'files are closed when the records held over all open files (one per shard) reach this; at most 10,000, so that a file is written while the next one fills within the 20,000 records a sink may hold unacknowledged',
         'ui:showName': 'Roll Records',
       },
       'roll.bytes': {

@@ -162,7 +162,8 @@ describe('parquet sink', () => {
     const scalar = await append('mixed', shard!, ['5', '[1,2]', '{"temp":4}']);
     const dir = join(root, 'mixed');
     const lines = await eventually(() => {
-      const files = filesUnder(dir).filter((f) => f.startsWith('_rejected/'));
+      // a file being written has a hidden temporary name until it is whole
+      const files = filesUnder(dir).filter((f) => f.startsWith('_rejected/') && !/\/\.[^/]*$/.test(f));
       const all = files.flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'));
       return all.length === 4 ? { files, all: all.map((l) => JSON.parse(l) as { recordId: string; reason: string; payload: string }) } : undefined;
     }, 20_000, 100);
