@@ -20,6 +20,7 @@ describe('encodeParquet', () => {
             { name: 'n', type: 'DOUBLE', data: Array.from({ length: 100 + f }, (_, i) => (i % 10 === 3 ? null : f * 1000 + i)) },
             { name: 's', type: 'STRING', data: Array.from({ length: 100 + f }, (_, i) => (i % 7 === 0 ? null : `file ${f} row ${i}`)) },
             { name: 'b', type: 'BOOLEAN', data: Array.from({ length: 100 + f }, (_, i) => i % 2 === 0) },
+            { name: 'd', type: 'DOUBLE', data: Float64Array.from({ length: 100 + f }, (_, i) => i / 4) },
           ],
           'test',
         ),
@@ -29,6 +30,8 @@ describe('encodeParquet', () => {
       const path = join(dir, `${f}.parquet`);
       writeFileSync(path, bytes);
       const rows = await duckdbRows(`SELECT count(*)::INTEGER AS rows, count(n)::INTEGER AS ns, min(n) AS lo, count(s)::INTEGER AS ss, max(s) AS s, sum(b::INTEGER)::INTEGER AS trues FROM read_parquet(${sqlString(path)})`);
+      const doubles = await duckdbRows(`SELECT count(d)::INTEGER AS ds, sum(d) AS total FROM read_parquet(${sqlString(path)})`);
+      expect(doubles).toEqual([{ ds: 100 + f, total: ((99 + f) * (100 + f)) / 8 }]);
       const count = 100 + f;
       expect(rows).toEqual([
         {
