@@ -70,6 +70,8 @@ interface OpenFile {
   readonly batches: SinkBatch[];
   records: number;
   bytes: number;
+  /** the data file's contents, encoded from when the file is sealed (while older files are still being written) */
+  encoded?: Promise<Uint8Array | string>;
 }
 
 export class LakeWriter implements SinkWriter {
@@ -218,6 +220,12 @@ export class LakeWriter implements SinkWriter {
     this.#inOpen.bytes -= file.bytes;
     this.#sealedBytes += file.bytes;
     this.#sealed.push(file);
+    // Encoding starts now: the encoder thread works on this file while the ones before it are
+    // written and fsynced. A failure surfaces when the file is put (and it is encoded again).
+    if (file.body.rows > 0) {
+      file.encoded = file.body.encode(this.#schema.fields);
+      file.encoded.catch(() => undefined);
+    }
   }
 
   #sealAll(): void {
@@ -258,8 +266,15 @@ export class LakeWriter implements SinkWriter {
     }
     if (file.body.rows === 0) return;
     await this.#schema.save(this.#opts.dir, join(file.partition, name));
-    const data = await file.body.encode(this.#schema.fields);
+    let data: Uint8Array | string;
+    try {
+      data = await (file.encoded ??= file.body.encode(this.#schema.fields));
+    } catch (err) {
+      file.encoded = undefined;
+      throw err;
+    }
     await writeAtomically(await this.#dir(file.partition), name, data);
+    file.encoded = undefined;
   }
 
   async #dir(relative: string): Promise<string> {

@@ -6,7 +6,7 @@
  * format, paths outside the root or unwritable refused with 604, and a
  * replay of records already in files adding no row.
  */
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFor } from '../cli/cli-harness.js';
@@ -228,6 +228,29 @@ describe('parquet sink', () => {
     expect(readdirSync(outside)).toEqual([]);
     const { connectors } = await s.client.unary<{ connectors: ConnectorMsg[] }>('ListConnectors', {});
     expect(connectors.map((c) => c.name)).not.toContain('bad');
+  });
+
+  it('keeps a file it cannot write, writes nothing newer meanwhile, and delivers every record once when it can', { timeout: 60_000 }, async () => {
+    const [shard] = await createStream(s.client, 'blocked', 1);
+    await create('lake_blocked', { stream: 'blocked', path: 'blocked', 'roll.records': 100, 'roll.seconds': 1 });
+    const dir = join(root, 'blocked');
+    // a file where the day's partition directory must go: every write fails (even as root) until it is gone
+    const day = (offsetDays: number) => `dt=${new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10)}`;
+    const blockers = [day(0), day(1)].map((d) => join(dir, d));
+    for (const b of blockers) writeFileSync(b, 'in the way');
+    for (let i = 0; i < 5; i++) await append('blocked', shard!, Array.from({ length: 50 }, (_, j) => ({ temp: 1, seq: i * 50 + j })));
+    const failing = await eventually(async () => {
+      const c = await s.client.unary<ConnectorMsg>('GetConnector', { name: 'lake_blocked' });
+      return c.dockerStatus.startsWith('retrying') ? c : undefined;
+    }, 30_000, 100);
+    expect(failing.dockerStatus).toMatch(/ENOTDIR|EEXIST|not a directory|exists/i);
+    expect(filesUnder(dir).filter((f) => f.endsWith('.parquet'))).toEqual([]);
+    for (const b of blockers) rmSync(b);
+    const rows = await eventually(async () => {
+      const r = await duckdbRows(`SELECT count(*)::INTEGER AS n, count(DISTINCT seq)::INTEGER AS d FROM read_parquet(${sqlString(`${dir}/**/*.parquet`)})`).catch(() => []);
+      return r[0]?.n === 250 ? r[0] : undefined;
+    }, 30_000, 200);
+    expect(rows).toEqual({ n: 250, d: 250 });
   });
 
   it('adds no row when records already in files are read again (a replay after a crash)', { timeout: 60_000 }, async () => {
