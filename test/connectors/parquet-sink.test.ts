@@ -238,19 +238,27 @@ describe('parquet sink', () => {
     const day = (offsetDays: number) => `dt=${new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10)}`;
     const blockers = [day(0), day(1)].map((d) => join(dir, d));
     for (const b of blockers) writeFileSync(b, 'in the way');
-    for (let i = 0; i < 5; i++) await append('blocked', shard!, Array.from({ length: 50 }, (_, j) => ({ temp: 1, seq: i * 50 + j })));
+    let appended = 0;
+    const more = async (n: number) => {
+      await append('blocked', shard!, Array.from({ length: n }, (_, j) => ({ temp: 1, seq: appended + j })));
+      appended += n;
+    };
+    for (let i = 0; i < 5; i++) await more(50);
+    // the failed file blocks the records that come after it: their write is refused and retried
     const failing = await eventually(async () => {
       const c = await s.client.unary<ConnectorMsg>('GetConnector', { name: 'lake_blocked' });
-      return c.dockerStatus.startsWith('retrying') ? c : undefined;
-    }, 30_000, 100);
+      if (c.dockerStatus.startsWith('retrying')) return c;
+      await more(10);
+      return undefined;
+    }, 30_000, 200);
     expect(failing.dockerStatus).toMatch(/ENOTDIR|EEXIST|not a directory|exists/i);
     expect(filesUnder(dir).filter((f) => f.endsWith('.parquet'))).toEqual([]);
     for (const b of blockers) rmSync(b);
     const rows = await eventually(async () => {
       const r = await duckdbRows(`SELECT count(*)::INTEGER AS n, count(DISTINCT seq)::INTEGER AS d FROM read_parquet(${sqlString(`${dir}/**/*.parquet`)})`).catch(() => []);
-      return r[0]?.n === 250 ? r[0] : undefined;
+      return r[0]?.n === appended ? r[0] : undefined;
     }, 30_000, 200);
-    expect(rows).toEqual({ n: 250, d: 250 });
+    expect(rows).toEqual({ n: appended, d: appended });
   });
 
   it('adds no row when records already in files are read again (a replay after a crash)', { timeout: 60_000 }, async () => {
