@@ -99,7 +99,9 @@ export class Scope {
 
   /** Spawns `node script args…` and waits (bounded) for its listening line. */
   async spawnListening(script: string, args: string[], timeoutMs = 30_000): Promise<Child> {
-    const proc = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers of a row (NODE_OPTIONS refuses --cpu-prof)
+    const nodeArgs = (process.env['BENCH_CHILD_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+    const proc = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     liveChildren.add(proc);
     if (proc.pid === undefined) throw new Error(`cannot spawn ${script}`);
     const pid = proc.pid;

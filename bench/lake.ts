@@ -7,6 +7,8 @@
  * Each sink rep: the stream is filled first (untimed); the time runs from
  * CreateConnector until the connector reports every record delivered, which
  * it does only once their files are in place. DuckDB counts the rows after.
+ * Both report CPU ms per 10,000 rows (the server's all threads; the
+ * baseline's process), which holds when other load moves the rates.
  */
 import { mkdirSync, openSync, closeSync, fsyncSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +18,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { encodeRecords } from '../src/records.js';
 import { CALL_DEADLINE_MS, createStream, startHStream, type HStreamTarget } from './clients.js';
 import { untilDelivered } from './connectors.js';
-import type { Rep } from './harness.js';
+import { processCpuMs, type Rep } from './harness.js';
 import { compared, type Scenario } from './scenario.js';
 
 const BASELINE = 'baseline/hyparquet-writer/json-to-parquet-file=10000rows';
@@ -38,13 +40,16 @@ async function sinkRep(source: HStreamTarget, root: string, i: number, records: 
     await source.client.unary('Append', { streamName: stream, shardId, records: { compressionType: 'None', batchSize: batch.length, payload: encodeRecords(batch) } }, { deadlineMs: CALL_DEADLINE_MS });
   }
   const t0 = performance.now();
+  const cpu0 = processCpuMs(source.child.pid);
   const config = { stream, path: stream, 'roll.records': ROWS_PER_FILE };
   await source.client.unary('CreateConnector', { name: `lake_${name}`, type: 'SINK', target: 'parquet', config: JSON.stringify(config) }, { deadlineMs: CALL_DEADLINE_MS });
   await untilDelivered(source.client, `lake_${name}`, records, 120_000);
   const value = records / ((performance.now() - t0) / 1000);
+  // all of the server's threads (the Parquet encoder's too): what the rows cost whatever else runs on the machine
+  const cpuMs = processCpuMs(source.child.pid) - cpu0;
   await source.client.unary('DeleteConnector', { name: `lake_${name}` }, { deadlineMs: CALL_DEADLINE_MS });
   await expectRows(join(root, stream), records);
-  return { value };
+  return { value, extra: { cpuMsPer10kRows: perTenK(cpuMs, records) } };
 }
 
 /** The same rows straight through the library: what the sink could reach with no server around it. */
@@ -52,6 +57,7 @@ function baselineRep(dir: string, records: number): Rep {
   mkdirSync(dir, { recursive: true });
   const texts = Array.from({ length: records }, (_, i) => readingText(i));
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let from = 0; from < records; from += ROWS_PER_FILE) {
     const rows = texts.slice(from, from + ROWS_PER_FILE).map((t) => JSON.parse(t) as Record<string, number | string | boolean>);
     const column = (name: string, type: 'DOUBLE' | 'STRING' | 'BOOLEAN') => ({ name, type, data: rows.map((r) => r[name] ?? null) });
@@ -65,7 +71,12 @@ function baselineRep(dir: string, records: number): Rep {
     closeSync(fd);
     renameSync(temp, join(dir, `${from}.parquet`));
   }
-  return { value: records / ((performance.now() - t0) / 1000) };
+  const cpu = process.cpuUsage(cpu0);
+  return { value: records / ((performance.now() - t0) / 1000), extra: { cpuMsPer10kRows: perTenK((cpu.user + cpu.system) / 1000, records) } };
+}
+
+function perTenK(ms: number, records: number): number {
+  return Math.round((ms / records) * 10_000 * 10) / 10;
 }
 
 async function expectRows(dir: string, records: number): Promise<void> {

@@ -9,6 +9,7 @@ import protobuf from 'protobufjs';
 import { compress as zstdCompress, decompress as zstdDecompress } from 'zstd-napi';
 import { invalidArgument, ErrorCode } from './errors.js';
 import { PROTO_PATH } from './proto.js';
+import { WireReader, WireType } from './wire/protobuf.js';
 
 export const Compression = { None: 0, Gzip: 1, Zstd: 2 } as const;
 export type CompressionName = keyof typeof Compression;
@@ -94,27 +95,66 @@ export function compress(compression: number, data: Buffer): Buffer {
   }
 }
 
+/**
+ * Reads BatchHStreamRecords straight from the wire (every sink and SQL read
+ * passes here, record by record): no intermediate message objects, and each
+ * payload is a view of the batch, which outlives its records anyway. Fields
+ * we do not know, or with another wire type than declared, are skipped as
+ * protobufjs skips unknown fields; an unknown flag reads as JSON, as before.
+ */
 export function decodeRecords(compression: number, payload: Buffer): HStreamRecord[] {
   const raw = decompress(compression, payload);
   try {
-    const { BatchHStreamRecords } = recordTypes();
-    const message = BatchHStreamRecords.decode(raw);
-    const obj = BatchHStreamRecords.toObject(message, { enums: String, defaults: true, longs: String }) as {
-      records: HStreamRecord[];
-    };
-    return obj.records.map((r) => ({
-      header: {
-        flag: r.header?.flag === 'RAW' ? 'RAW' : 'JSON',
-        attributes: r.header?.attributes ?? {},
-        key: r.header?.key ?? '',
-      },
-      payload: Buffer.from(r.payload ?? Buffer.alloc(0)),
-    }));
+    const r = new WireReader(raw);
+    const records: HStreamRecord[] = [];
+    while (!r.done) {
+      const [field, type] = r.tag();
+      if (field === 1 && type === WireType.Len) records.push(decodeRecord(r.nested()));
+      else r.skip(type, field);
+    }
+    return records;
   } catch (err) {
     throw invalidArgument(ErrorCode.InternalError, 'DecodeHStreamRecordErr', {
       extra: `the batch is not a valid BatchHStreamRecords: ${(err as Error).message}`,
     });
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function decodeRecord(r: WireReader): HStreamRecord {
+  let header: HStreamRecord['header'] | undefined;
+  let payload: Buffer = EMPTY;
+  while (!r.done) {
+    const [field, type] = r.tag();
+    if (field === 1 && type === WireType.Len) header = decodeHeader(r.nested());
+    else if (field === 2 && type === WireType.Len) payload = r.bytes();
+    else r.skip(type, field);
+  }
+  return { header: header ?? { flag: 'JSON', attributes: {}, key: '' }, payload };
+}
+
+function decodeHeader(r: WireReader): HStreamRecord['header'] {
+  const header: HStreamRecord['header'] = { flag: 'JSON', attributes: {}, key: '' };
+  while (!r.done) {
+    const [field, type] = r.tag();
+    if (field === 1 && type === WireType.Varint) header.flag = r.uint32() === 1 ? 'RAW' : 'JSON';
+    else if (field === 2 && type === WireType.Len) {
+      // a map entry: key 1, value 2, both strings, either may be absent; the last entry of a key wins
+      const entry = r.nested();
+      let key = '';
+      let value = '';
+      while (!entry.done) {
+        const [f, t] = entry.tag();
+        if (f === 1 && t === WireType.Len) key = entry.string();
+        else if (f === 2 && t === WireType.Len) value = entry.string();
+        else entry.skip(t, f);
+      }
+      header.attributes[key] = value;
+    } else if (field === 3 && type === WireType.Len) header.key = r.string();
+    else r.skip(type, field);
+  }
+  return header;
 }
 
 export function encodeRecords(records: HStreamRecord[]): Buffer {

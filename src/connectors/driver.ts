@@ -123,7 +123,9 @@ export interface SinkDriver {
 export type PayloadJson = { ok: true; text: string; value: unknown } | { ok: false; reason: 'not UTF-8' | 'not JSON'; text: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const parsedPayloads = new WeakMap<HStreamRecord, PayloadJson>();
+/** Where a record keeps its parse: a slot on the record itself, which dies with it (a WeakMap entry per record costs the collector far more). */
+const parsedSlot = Symbol('payloadJson');
+type ParsedRecord = HStreamRecord & { [parsedSlot]?: PayloadJson };
 
 /**
  * The payload parsed as JSON, once per record: the runtime parses the next
@@ -131,16 +133,34 @@ const parsedPayloads = new WeakMap<HStreamRecord, PayloadJson>();
  * that take JSON read the result here.
  */
 export function payloadJson(record: HStreamRecord): PayloadJson {
-  let parsed = parsedPayloads.get(record);
-  if (parsed) return parsed;
+  return ((record as ParsedRecord)[parsedSlot] ??= parse(record));
+}
+
+/**
+ * The payload parsed as JSON, from the runtime's parse ahead when there was
+ * one, else parsed now and not kept: for a writer that turns it into
+ * something else at once (a holding writer would otherwise keep every parsed
+ * record alive until its file is written).
+ */
+export function parsePayloadJson(record: HStreamRecord): PayloadJson {
+  return (record as ParsedRecord)[parsedSlot] ?? parse(record);
+}
+
+function parse(record: HStreamRecord): PayloadJson {
   if (record.header.flag === 'JSON' && !startsAsJsonText(record.payload)) {
     // A JSON record is an HRecord: a serialized protobuf Struct, as official clients, SQL queries and
     // our sources write it. JSON text under the JSON flag is read as text below.
     try {
       const value = decodeStruct(record.payload);
-      parsed = { ok: true, text: JSON.stringify(value), value };
-      parsedPayloads.set(record, parsed);
-      return parsed;
+      let text: string | undefined;
+      // the text only when a driver asks (jsonl files, rejected lines): Parquet reads the value
+      return {
+        ok: true,
+        value,
+        get text() {
+          return (text ??= JSON.stringify(value));
+        },
+      };
     } catch {
       // not a Struct: read as text, which names what it is not
     }
@@ -149,17 +169,13 @@ export function payloadJson(record: HStreamRecord): PayloadJson {
   try {
     text = utf8.decode(record.payload);
   } catch {
-    parsed = { ok: false, reason: 'not UTF-8', text: '' };
-    parsedPayloads.set(record, parsed);
-    return parsed;
+    return { ok: false, reason: 'not UTF-8', text: '' };
   }
   try {
-    parsed = { ok: true, text, value: JSON.parse(text) as unknown };
+    return { ok: true, text, value: JSON.parse(text) as unknown };
   } catch {
-    parsed = { ok: false, reason: 'not JSON', text };
+    return { ok: false, reason: 'not JSON', text };
   }
-  parsedPayloads.set(record, parsed);
-  return parsed;
 }
 
 /** A serialized Struct is empty or starts with its first field's tag (0x0a); JSON text of an object starts with "{" or a space. */

@@ -92,6 +92,7 @@ export class SchemaCatalog {
 
   /** Widens the schema to take the object; false (and no change) when it would pass MAX_FIELDS. */
   observe(row: Record<string, unknown>): boolean {
+    if (this.#fits(row)) return true;
     let added = 0;
     for (const key in row) if (!this.#fields.has(key) && kindOf(row[key]) !== undefined) added++;
     if (added > 0 && this.#fields.size + added > MAX_FIELDS) return false;
@@ -107,15 +108,33 @@ export class SchemaCatalog {
     return true;
   }
 
+  /** Whether the schema takes the object as it is (nearly every record): one look-up per field. */
+  #fits(row: Record<string, unknown>): boolean {
+    for (const key in row) {
+      const kind = kindOf(row[key]);
+      if (kind === undefined) continue;
+      const was = this.#fields.get(key);
+      if (was !== kind && was !== 'STRING') return false;
+    }
+    return true;
+  }
+
   /** Writes the catalog with the changes since the last save as a new version, before the file `since` that first uses it. */
   async save(dir: string, since: string): Promise<void> {
     if (!this.changed) return;
-    const version = (this.#versions.at(-1)?.version ?? 0) + 1;
-    const versions = [...this.#versions, { version, since, createdAt: new Date().toISOString(), changes: this.#pending }];
-    const file: CatalogFile = { current: { version, fields: this.fields }, versions };
-    await writeAtomically(dir, SCHEMA_FILE, `${JSON.stringify(file, null, 2)}\n`);
-    this.#versions.push(versions.at(-1)!);
+    // Records go on being observed while the catalog is written: their changes are the next version.
+    const changes = this.#pending;
     this.#pending = [];
+    const version = (this.#versions.at(-1)?.version ?? 0) + 1;
+    const versions = [...this.#versions, { version, since, createdAt: new Date().toISOString(), changes }];
+    const file: CatalogFile = { current: { version, fields: this.fields }, versions };
+    try {
+      await writeAtomically(dir, SCHEMA_FILE, `${JSON.stringify(file, null, 2)}\n`);
+    } catch (err) {
+      this.#pending = [...changes, ...this.#pending];
+      throw err;
+    }
+    this.#versions.push(versions.at(-1)!);
   }
 }
 

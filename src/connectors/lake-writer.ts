@@ -11,13 +11,17 @@
  * `roll.records` (never more than the subscription lets the sink hold) or
  * `roll.bytes`, when its shard's records move to another partition, and
  * when it is `roll.seconds` old: one timer per writer while a file is open,
- * none while idle. A file that cannot be written stays queued and is tried
- * again before anything newer, so a shard's files appear in record order.
+ * none while idle. Closed files are written in the background, in order,
+ * while the next ones fill (the records held stay within the subscription's
+ * unacked bound, the bytes within one `roll.bytes` of closed files). A file
+ * that cannot be written stays queued and is tried again before anything
+ * newer, so a shard's files appear in record order; new records are taken
+ * only once it is written.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { payloadJson, type SinkBatch, type SinkContext, type SinkWriter } from './driver.js';
+import { parsePayloadJson, type SinkBatch, type SinkContext, type SinkWriter } from './driver.js';
 import { comparePos, fileName, lastInDirectory, partitionOf, posOfId, writeAtomically, type Partitioning, type RecordPos } from './lake-files.js';
 import { SchemaCatalog, type Field } from './lake-schema.js';
 
@@ -27,10 +31,18 @@ export interface LakeRow {
   readonly text: string;
 }
 
+/** What a data file will hold, filled record by record as they are taken, encoded when the file is written. */
+export interface LakeBody {
+  readonly rows: number;
+  add(row: LakeRow): void;
+  /** the file's contents, every row in the schema's columns */
+  encode(fields: readonly Field[]): Promise<Uint8Array | string>;
+}
+
 export interface LakeFormat {
   /** file extension, also what the replay scan looks for */
   readonly ext: string;
-  encode(rows: readonly LakeRow[], fields: readonly Field[]): Uint8Array | string;
+  body(): LakeBody;
 }
 
 export interface LakeOptions {
@@ -52,12 +64,14 @@ interface OpenFile {
   readonly openedAt: number;
   first: RecordPos | undefined;
   last: RecordPos | undefined;
-  readonly rows: LakeRow[];
+  readonly body: LakeBody;
   /** `_rejected/` lines: record id, why, and the payload */
   readonly rejected: string[];
   readonly batches: SinkBatch[];
   records: number;
   bytes: number;
+  /** the data file's contents, encoded from when the file is sealed (while older files are still being written) */
+  encoded?: Promise<Uint8Array | string>;
 }
 
 export class LakeWriter implements SinkWriter {
@@ -75,6 +89,12 @@ export class LakeWriter implements SinkWriter {
   readonly #madeDirs = new Set<string>();
   /** what the open files hold: the roll sizes count these (sealed files are on their way out) */
   #inOpen = { records: 0, bytes: 0 };
+  /** payload bytes of the sealed files */
+  #sealedBytes = 0;
+  /** the writes of sealed files, one after another */
+  #flushes: Promise<void> = Promise.resolve();
+  /** the oldest sealed file failed to be written: it goes first, before more records are taken */
+  #stuck = false;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
   #serial: Promise<unknown> = Promise.resolve();
@@ -93,8 +113,9 @@ export class LakeWriter implements SinkWriter {
 
   write(batches: readonly SinkBatch[]): Promise<void> {
     return this.#exclusive(async () => {
-      // Older files first; failing here takes none of these batches, and the runtime retries them.
-      await this.#flush();
+      // A file that failed goes first, and closed files are written before they pile up past
+      // one roll of bytes; failing here takes none of these batches, and the runtime retries them.
+      if (this.#stuck || this.#sealedBytes >= this.#opts.rollBytes) await this.#queueFlush();
       for (const batch of batches) {
         if (!this.#caughtUp.has(batch.shardId)) await this.#lastInFiles(partitionOf(batch.timeMs, this.#opts.partition));
       }
@@ -106,8 +127,13 @@ export class LakeWriter implements SinkWriter {
         else if (this.#inOpen.records >= limit || this.#inOpen.bytes >= this.#opts.rollBytes) this.#sealAll();
       }
       if (alreadyInFiles.length > 0) this.#ctx.durable(alreadyInFiles, 0);
-      // The batches are taken: a file that fails now is retried by the timer and the next write.
-      await this.#flush().catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file failed; retrying'));
+      // The batches are taken: sealed files are written while the next records come; one that
+      // fails is retried by the timer and the next write.
+      if (this.#sealed.length > 0) {
+        this.#queueFlush()
+          .catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file failed; retrying'))
+          .finally(() => this.#arm());
+      }
       this.#arm();
     });
   }
@@ -117,7 +143,7 @@ export class LakeWriter implements SinkWriter {
       this.#closed = true;
       clearTimeout(this.#timer);
       this.#sealAll();
-      await this.#flush().catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file at close failed; its records will be read again'));
+      await this.#queueFlush().catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file at close failed; its records will be read again'));
     });
   }
 
@@ -139,7 +165,8 @@ export class LakeWriter implements SinkWriter {
       last = r;
       records++;
       bytes += r.record.payload.length;
-      const parsed = payloadJson(r.record);
+      // parsed here and let go: the body keeps what the file needs, the parsed record dies young
+      const parsed = parsePayloadJson(r.record);
       const value = parsed.ok ? parsed.value : undefined;
       const reason = !parsed.ok
         ? parsed.reason
@@ -149,7 +176,7 @@ export class LakeWriter implements SinkWriter {
             ? undefined
             : 'more fields than a lake schema takes';
       if (reason === undefined && parsed.ok) {
-        file.rows.push({ value: value as Record<string, unknown>, text: parsed.text });
+        file.body.add(parsed as LakeRow);
       } else {
         const payload = parsed.ok || parsed.reason === 'not JSON' ? { payload: parsed.text } : { payloadBase64: r.record.payload.toString('base64') };
         file.rejected.push(JSON.stringify({ recordId: r.id, reason, ...payload }));
@@ -172,7 +199,7 @@ export class LakeWriter implements SinkWriter {
       file = undefined;
     }
     if (!file) {
-      file = { shardId, partition, openedAt: Date.now(), first: undefined, last: undefined, rows: [], rejected: [], batches: [], records: 0, bytes: 0 };
+      file = { shardId, partition, openedAt: Date.now(), first: undefined, last: undefined, body: this.#opts.format.body(), rejected: [], batches: [], records: 0, bytes: 0 };
       this.#open.set(shardId, file);
     }
     return file;
@@ -191,20 +218,41 @@ export class LakeWriter implements SinkWriter {
     this.#open.delete(file.shardId);
     this.#inOpen.records -= file.records;
     this.#inOpen.bytes -= file.bytes;
+    this.#sealedBytes += file.bytes;
     this.#sealed.push(file);
+    // Encoding starts now: the encoder thread works on this file while the ones before it are
+    // written and fsynced. A failure surfaces when the file is put (and it is encoded again).
+    if (file.body.rows > 0) {
+      file.encoded = file.body.encode(this.#schema.fields);
+      file.encoded.catch(() => undefined);
+    }
   }
 
   #sealAll(): void {
     for (const file of [...this.#open.values()]) this.#seal(file);
   }
 
+  /** Writes the sealed files after the writes already queued; never two at once. */
+  #queueFlush(): Promise<void> {
+    const run = this.#flushes.then(() => this.#flush());
+    this.#flushes = run.catch(() => undefined);
+    return run;
+  }
+
   /** Puts sealed files in place, oldest first; stops at the first failure (it stays first in line). */
   async #flush(): Promise<void> {
-    while (this.#sealed.length > 0) {
-      const file = this.#sealed[0]!;
-      await this.#put(file);
-      this.#sealed.shift();
-      this.#ctx.durable(file.batches, file.rejected.length);
+    try {
+      while (this.#sealed.length > 0) {
+        const file = this.#sealed[0]!;
+        await this.#put(file);
+        this.#sealed.shift();
+        this.#sealedBytes -= file.bytes;
+        this.#ctx.durable(file.batches, file.rejected.length);
+      }
+      this.#stuck = false;
+    } catch (err) {
+      this.#stuck = true;
+      throw err;
     }
   }
 
@@ -216,10 +264,17 @@ export class LakeWriter implements SinkWriter {
       const dir = await this.#dir(join(REJECTED_DIR, file.partition));
       await writeAtomically(dir, fileName(file.shardId, file.first!, file.last!, 'jsonl'), `${file.rejected.join('\n')}\n`);
     }
-    if (file.rows.length === 0) return;
+    if (file.body.rows === 0) return;
     await this.#schema.save(this.#opts.dir, join(file.partition, name));
-    const dir = await this.#dir(file.partition);
-    await writeAtomically(dir, name, this.#opts.format.encode(file.rows, this.#schema.fields));
+    let data: Uint8Array | string;
+    try {
+      data = await (file.encoded ??= file.body.encode(this.#schema.fields));
+    } catch (err) {
+      file.encoded = undefined;
+      throw err;
+    }
+    await writeAtomically(await this.#dir(file.partition), name, data);
+    file.encoded = undefined;
   }
 
   async #dir(relative: string): Promise<string> {
@@ -250,7 +305,7 @@ export class LakeWriter implements SinkWriter {
       void this.#exclusive(async () => {
         const now = Date.now();
         for (const file of [...this.#open.values()]) if (file.openedAt + this.#opts.rollSeconds * 1000 <= now) this.#seal(file);
-        await this.#flush().catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file failed; retrying'));
+        await this.#queueFlush().catch((err: unknown) => this.#log.warn({ err }, 'writing a lake file failed; retrying'));
         this.#arm();
       });
     }, Math.max(0, at - Date.now()));

@@ -86,6 +86,15 @@ const CHECK_TIMEOUT_MS = 15_000;
 export const CONNECTOR_SUBSCRIPTION_PREFIX = '__connector_';
 /** Records read but not yet written to the target, at most: what bounds a connector's memory when the target is slow. */
 const MAX_UNACKED_RECORDS = 10_000;
+
+/**
+ * A writer that holds records until its file is in place (parquet) may hold
+ * twice as many: one full file being written while the next one fills,
+ * instead of reading nothing until the file is done.
+ */
+function maxUnackedRecords(driver: SinkDriver): number {
+  return driver.holdsRecords ? 2 * MAX_UNACKED_RECORDS : MAX_UNACKED_RECORDS;
+}
 /** Long: a connector retries in process, a redelivery to itself would only repeat records it still holds. */
 const ACK_TIMEOUT_SECONDS = 3600;
 
@@ -148,7 +157,7 @@ export class ConnectorManager {
       const meta: ConnectorMeta = { name, taskId: randomUUID(), type: typed.type, target: typed.driver.target, config, creationTimeMs: Date.now(), paused: false };
       if (typed.type === 'SINK') {
         await checkTarget(typed.driver, config, { log: this.deps.log, source: this.#source(stream), pathRoot: this.deps.pathRoot });
-        await this.#createSubscription(meta);
+        await this.#createSubscription(meta, typed.driver);
       } else {
         await checkSource(typed, config);
       }
@@ -301,13 +310,13 @@ export class ConnectorManager {
     }));
   }
 
-  async #createSubscription(meta: ConnectorMeta): Promise<void> {
+  async #createSubscription(meta: ConnectorMeta, driver: SinkDriver): Promise<void> {
     const options = runtimeOptions(meta.config);
     await this.deps.subscriptions.create({
       subscriptionId: subscriptionOf(meta.taskId),
       streamName: options.stream,
       ackTimeoutSeconds: ACK_TIMEOUT_SECONDS,
-      maxUnackedRecords: MAX_UNACKED_RECORDS,
+      maxUnackedRecords: maxUnackedRecords(driver),
       offset: options.fromOffset,
     });
   }
@@ -389,7 +398,7 @@ export class ConnectorManager {
       pino: this.deps.log.child({ connector: entry.meta.name }),
       counters: entry.counters,
       pathRoot: this.deps.pathRoot,
-      maxHeldRecords: MAX_UNACKED_RECORDS,
+      maxHeldRecords: maxUnackedRecords(typed.driver),
       source: () => this.#source(String(config['stream'])),
       onState,
     });
@@ -505,7 +514,7 @@ async function checkTarget(driver: SinkDriver, config: ConnectorConfig, env: Che
   });
   try {
     // A check writes nothing to keep: it has no records to report durable.
-    const ctx = { ...env, signal: controller.signal, maxHeldRecords: MAX_UNACKED_RECORDS, durable: () => undefined };
+    const ctx = { ...env, signal: controller.signal, maxHeldRecords: maxUnackedRecords(driver), durable: () => undefined };
     await Promise.race([driver.check(config, ctx), timeout]);
   } catch (err) {
     if (err instanceof CheckFailure) {

@@ -5,39 +5,84 @@
  * that are not JSON objects in `_rejected/`. Files are written exactly once
  * (lake-writer.ts). Parquet is encoded by hyparquet-writer: pure JavaScript,
  * no native or WebAssembly build, as fast as parquet-wasm on our rows at a
- * thirtieth of its install size.
+ * thirtieth of its install size; it runs on a thread of its own
+ * (parquet-encoder.ts).
  */
-import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
+import type { ColumnSource } from 'hyparquet-writer';
 import type { ConnectorConfig, SinkContext, SinkDriver } from './driver.js';
 import type { Partitioning } from './lake-files.js';
 import { lakeDirectory } from './lake-path.js';
+import { encodeParquet } from './parquet-encoder.js';
 import { columnValue, type Field } from './lake-schema.js';
-import { LakeWriter, type LakeFormat, type LakeRow } from './lake-writer.js';
+import { LakeWriter, type LakeBody, type LakeFormat, type LakeRow } from './lake-writer.js';
 
-/** The runtime's unacked bound: a roll by records larger than this could never fill. */
+/** Half what the runtime lets a holding sink keep unacknowledged: one file is written while the next fills. */
 const MAX_ROLL_RECORDS = 10_000;
 /** Below the subscription's ack timeout (one hour), so a held record is never redelivered while its file is open. */
 const MAX_ROLL_SECONDS = 1800;
 
-const parquetFormat: LakeFormat = {
-  ext: 'parquet',
-  encode(rows: readonly LakeRow[], fields: readonly Field[]): Uint8Array {
-    const columnData: ColumnSource[] = fields.map(({ name, type }) => ({
-      name,
-      data: rows.map((r) => columnValue(type, r.value[name])),
-      type: type === 'BOOLEAN' ? 'BOOLEAN' : type === 'DOUBLE' ? 'DOUBLE' : 'STRING',
-    }));
-    return new Uint8Array(parquetWriteBuffer({ columnData, createdBy: 'hstreamlite parquet sink' }));
-  },
-};
+/**
+ * A Parquet file's rows as columns from the first record on: each record's
+ * values go straight into their field's column (numbers unboxed), so the
+ * parsed records need not be kept until the file is written.
+ */
+class ColumnsBody implements LakeBody {
+  /** values as the records had them, by field; a column shorter than `rows` has nulls at its end */
+  readonly #columns = new Map<string, unknown[]>();
+  rows = 0;
 
-const jsonlFormat: LakeFormat = {
-  ext: 'jsonl',
-  encode(rows: readonly LakeRow[]): string {
+  add(row: LakeRow): void {
+    const { value } = row;
+    for (const key in value) {
+      const v = value[key];
+      if (v === undefined || v === null) continue;
+      let column = this.#columns.get(key);
+      if (!column) this.#columns.set(key, (column = []));
+      while (column.length < this.rows) column.push(null);
+      column.push(v);
+    }
+    this.rows++;
+  }
+
+  encode(fields: readonly Field[]): Promise<Uint8Array> {
+    const columns: ColumnSource[] = fields.map(({ name, type }) => {
+      const values = this.#columns.get(name) ?? [];
+      const parquetType = type === 'BOOLEAN' ? 'BOOLEAN' : type === 'DOUBLE' ? 'DOUBLE' : 'STRING';
+      // a number in every row: a Float64Array, which goes to the encoder thread without a copy
+      if (type === 'DOUBLE' && values.length === this.rows) {
+        const doubles = new Float64Array(this.rows);
+        let i = 0;
+        for (; i < this.rows && typeof values[i] === 'number'; i++) doubles[i] = values[i] as number;
+        if (i === this.rows) return { name, data: doubles, type: parquetType };
+      }
+      const data = new Array<boolean | number | string | null>(this.rows);
+      for (let i = 0; i < this.rows; i++) data[i] = columnValue(type, values[i]);
+      return { name, data, type: parquetType };
+    });
+    return encodeParquet(columns, 'hstreamlite parquet sink');
+  }
+}
+
+const parquetFormat: LakeFormat = { ext: 'parquet', body: () => new ColumnsBody() };
+
+class LinesBody implements LakeBody {
+  readonly #lines: string[] = [];
+
+  get rows(): number {
+    return this.#lines.length;
+  }
+
+  add(row: LakeRow): void {
     // JSON text has raw line breaks only between tokens: such a record is written again on one line.
-    return rows.map((r) => (/[\r\n]/.test(r.text) ? JSON.stringify(r.value) : r.text)).join('\n') + '\n';
-  },
-};
+    this.#lines.push(/[\r\n]/.test(row.text) ? JSON.stringify(row.value) : row.text);
+  }
+
+  async encode(): Promise<string> {
+    return `${this.#lines.join('\n')}\n`;
+  }
+}
+
+const jsonlFormat: LakeFormat = { ext: 'jsonl', body: () => new LinesBody() };
 
 interface LakeConfig {
   path: string;
@@ -87,7 +132,7 @@ export const parquetSink: SinkDriver = {
         minimum: 1,
         maximum: MAX_ROLL_RECORDS,
         default: MAX_ROLL_RECORDS,
-        description: 'files are closed when the records held over all open files (one per shard) reach this; at most the 10,000 records a sink may hold unacknowledged',
+        description: 'files are closed when the records held over all open files (one per shard) reach this; at most 10,000, so that a file is written while the next one fills within the 20,000 records a sink may hold unacknowledged',
         'ui:showName': 'Roll Records',
       },
       'roll.bytes': {

@@ -15,6 +15,7 @@
  * and a failed write does not close it (that would drop what it holds).
  */
 import type { Logger } from 'pino';
+import { decodeRecords, type HStreamRecord } from '../records.js';
 import { DurableConsumer, type ConsumedBatch } from '../core/subscriptions/durable-consumer.js';
 import type { SubscriptionManager } from '../core/subscriptions/manager.js';
 import { payloadJson, UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkContext, type SinkDriver, type SinkRecord, type SinkWriter, type SourceStream } from './driver.js';
@@ -106,15 +107,17 @@ export class SinkTask {
       // One write is in flight while the next group is read and decoded: the target and our
       // decoding work at the same time instead of taking turns.
       let writing: Promise<boolean> = Promise.resolve(true);
+      // A holding writer returns without waiting on its target: parsing ahead would overlap nothing.
+      const parseAhead = deps.driver.readsJson === true && deps.driver.holdsRecords !== true;
       for (;;) {
         const next = await batches.next();
         if (next.done) break;
         const group = [next.value, ...consumer.takeBuffered(max - next.value.indexes.length)];
-        if (deps.driver.readsJson) prepare(group);
+        if (parseAhead) prepare(group);
         if (!(await writing)) return;
         // what arrived during the write fills the group up
         const more = consumer.takeBuffered(max - group.reduce((n, b) => n + b.indexes.length, 0));
-        if (deps.driver.readsJson) prepare(more);
+        if (parseAhead) prepare(more);
         writing = this.#deliver(consumer, [...group, ...more]);
         writing.catch(() => undefined);
       }
@@ -157,7 +160,8 @@ export class SinkTask {
   }
 
   async #writeAndAck(consumer: DurableConsumer, chunk: ConsumedBatch[]): Promise<boolean> {
-    let batches = chunk.map(toSinkBatch);
+    const keepDecoded = this.#deps.driver.holdsRecords !== true;
+    let batches = chunk.map((b) => toSinkBatch(b, keepDecoded));
     const deps = this.#deps;
     let attempt = 0;
     for (;;) {
@@ -271,16 +275,37 @@ function prepare(group: readonly ConsumedBatch[]): void {
   for (const batch of group) for (const record of batch.records()) payloadJson(record);
 }
 
-/** Records are decoded on first use: the mirror forwards most batches as stored and never needs them. */
-function toSinkBatch(batch: ConsumedBatch): SinkBatch {
+/** A record of a consumed batch; its id is spelled out only when a driver reads it (most never do). */
+class BatchRecord implements SinkRecord {
+  constructor(
+    readonly record: HStreamRecord,
+    readonly shardId: number,
+    readonly lsn: number,
+    readonly index: number,
+  ) {}
+
+  get id(): string {
+    return `${this.shardId}-${this.lsn}-${this.index}`;
+  }
+}
+
+/**
+ * Records are decoded on first use: the mirror forwards most batches as
+ * stored and never needs them. A holding writer reads a batch's records
+ * once, into its file, and keeps the batch until the file is written: for
+ * it they are decoded on each read and not kept, so the records die young.
+ */
+function toSinkBatch(batch: ConsumedBatch, keepDecoded: boolean): SinkBatch {
   const { delivered } = batch;
   let records: SinkRecord[] | undefined;
+  const decode = (decoded: HStreamRecord[]) => decoded.map((record, i) => new BatchRecord(record, batch.shardId, batch.lsn, batch.indexes[i]!));
   return {
     shardId: batch.shardId,
     timeMs: batch.timeMs,
     get records() {
-      const indexes = batch.indexes;
-      return (records ??= batch.records().map((record, i) => ({ id: `${batch.shardId}-${batch.lsn}-${indexes[i]}`, shardId: batch.shardId, record })));
+      // the delivered payload holds exactly the records of `indexes`, as batch.records() reads it, uncached
+      if (!keepDecoded) return decode(decodeRecords(delivered.compression, delivered.payload));
+      return (records ??= decode(batch.records()));
     },
     raw: { compression: delivered.compression, payload: delivered.payload, batchSize: delivered.batchSize, timeMs: batch.timeMs },
   };

@@ -6,7 +6,7 @@
  * format, paths outside the root or unwritable refused with 604, and a
  * replay of records already in files adding no row.
  */
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFor } from '../cli/cli-harness.js';
@@ -162,7 +162,8 @@ describe('parquet sink', () => {
     const scalar = await append('mixed', shard!, ['5', '[1,2]', '{"temp":4}']);
     const dir = join(root, 'mixed');
     const lines = await eventually(() => {
-      const files = filesUnder(dir).filter((f) => f.startsWith('_rejected/'));
+      // a file being written has a hidden temporary name until it is whole
+      const files = filesUnder(dir).filter((f) => f.startsWith('_rejected/') && !/\/\.[^/]*$/.test(f));
       const all = files.flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'));
       return all.length === 4 ? { files, all: all.map((l) => JSON.parse(l) as { recordId: string; reason: string; payload: string }) } : undefined;
     }, 20_000, 100);
@@ -227,6 +228,37 @@ describe('parquet sink', () => {
     expect(readdirSync(outside)).toEqual([]);
     const { connectors } = await s.client.unary<{ connectors: ConnectorMsg[] }>('ListConnectors', {});
     expect(connectors.map((c) => c.name)).not.toContain('bad');
+  });
+
+  it('keeps a file it cannot write, writes nothing newer meanwhile, and delivers every record once when it can', { timeout: 60_000 }, async () => {
+    const [shard] = await createStream(s.client, 'blocked', 1);
+    await create('lake_blocked', { stream: 'blocked', path: 'blocked', 'roll.records': 100, 'roll.seconds': 1 });
+    const dir = join(root, 'blocked');
+    // a file where the day's partition directory must go: every write fails (even as root) until it is gone
+    const day = (offsetDays: number) => `dt=${new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10)}`;
+    const blockers = [day(0), day(1)].map((d) => join(dir, d));
+    for (const b of blockers) writeFileSync(b, 'in the way');
+    let appended = 0;
+    const more = async (n: number) => {
+      await append('blocked', shard!, Array.from({ length: n }, (_, j) => ({ temp: 1, seq: appended + j })));
+      appended += n;
+    };
+    for (let i = 0; i < 5; i++) await more(50);
+    // the failed file blocks the records that come after it: their write is refused and retried
+    const failing = await eventually(async () => {
+      const c = await s.client.unary<ConnectorMsg>('GetConnector', { name: 'lake_blocked' });
+      if (c.dockerStatus.startsWith('retrying')) return c;
+      await more(10);
+      return undefined;
+    }, 30_000, 200);
+    expect(failing.dockerStatus).toMatch(/ENOTDIR|EEXIST|not a directory|exists/i);
+    expect(filesUnder(dir).filter((f) => f.endsWith('.parquet'))).toEqual([]);
+    for (const b of blockers) rmSync(b);
+    const rows = await eventually(async () => {
+      const r = await duckdbRows(`SELECT count(*)::INTEGER AS n, count(DISTINCT seq)::INTEGER AS d FROM read_parquet(${sqlString(`${dir}/**/*.parquet`)})`).catch(() => []);
+      return r[0]?.n === appended ? r[0] : undefined;
+    }, 30_000, 200);
+    expect(rows).toEqual({ n: appended, d: appended });
   });
 
   it('adds no row when records already in files are read again (a replay after a crash)', { timeout: 60_000 }, async () => {
