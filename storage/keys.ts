@@ -28,6 +28,10 @@ export function dataKey(shardId: number, lsn: number): Buffer {
   return key;
 }
 
+export function isDataKey(key: Uint8Array): boolean {
+  return key[0] === DATA_PREFIX;
+}
+
 export function decodeDataKey(key: Uint8Array): { shardId: number; lsn: number } {
   const buf = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
   return { shardId: Number(buf.readBigUInt64BE(1)), lsn: Number(buf.readBigUInt64BE(9)) };
