@@ -21,7 +21,9 @@
  */
 import { closeSync, constants, fsyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { StoreError } from './errors.js';
 import { syncDirectory } from './tail-marker.js';
+import { shardsInWriteAheadLog } from './wal-shards.js';
 
 export const CLEAN_SHUTDOWN_FILE = 'CLEAN-SHUTDOWN';
 const VERSION = 1;
@@ -32,27 +34,43 @@ interface CleanShutdown {
   markerCrc32: number;
 }
 
+/** What a clean shutdown left, read before LevelDB opens. */
+export interface CleanStart {
+  /** crc32 of the tail marker file the shutdown left: the marker opened must match it */
+  markerCrc32: number;
+  /** shards with batches in LevelDB's write-ahead log (see wal-shards.ts) */
+  walShards: Set<number>;
+}
+
 /**
- * Whether the last shutdown was clean and left the marker whose crc32 is `markerDigest`. Removes
- * the record either way: from now on the directory may change under it.
+ * What the last shutdown left if it was clean (undefined otherwise, or if LevelDB's write-ahead
+ * log cannot be read). Removes the record either way: from now on the directory may change
+ * under it. Must run before LevelDB opens the directory (opening replays and deletes its log).
  */
-export function takeCleanShutdown(dir: string, markerDigest: number | undefined): boolean {
+export function takeCleanShutdown(dir: string): CleanStart | undefined {
   const path = join(dir, CLEAN_SHUTDOWN_FILE);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    return false;
+    return undefined;
   }
-  rmSync(path, { force: true });
-  // the removal must be on disk before anything the record would no longer describe
-  syncDirectory(dir);
   try {
-    const recorded = JSON.parse(text) as CleanShutdown;
-    return recorded.version === VERSION && markerDigest !== undefined && recorded.markerCrc32 === markerDigest;
-  } catch {
-    return false;
+    rmSync(path, { force: true });
+    // the removal must be on disk before anything the record would no longer describe
+    syncDirectory(dir);
+  } catch (err) {
+    throw new StoreError('STORE_IO', `cannot remove ${path}: ${(err as Error).message}`, { cause: err });
   }
+  let recorded: CleanShutdown;
+  try {
+    recorded = JSON.parse(text) as CleanShutdown;
+  } catch {
+    return undefined;
+  }
+  if (recorded.version !== VERSION || !Number.isInteger(recorded.markerCrc32)) return undefined;
+  const walShards = shardsInWriteAheadLog(dir);
+  return walShards && { markerCrc32: recorded.markerCrc32, walShards };
 }
 
 /** Records a clean shutdown that left the marker whose crc32 is `markerDigest` (durably). */

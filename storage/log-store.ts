@@ -47,7 +47,6 @@ import { loadLogs, type KnownTails } from './recovery.js';
 import { segmentFor, segmentPath, type Segment, type SegmentPolicy } from './segment.js';
 import { TailCache } from './tail-cache.js';
 import { TailMarker, type OpenedMarker } from './tail-marker.js';
-import { shardsInWriteAheadLog } from './wal-shards.js';
 import { WriteScratch } from './write-scratch.js';
 
 export { FIRST_LSN, LSN_BASE } from './log-state.js';
@@ -132,21 +131,17 @@ export class LogStore {
 
   static async open(options: LogStoreOptions): Promise<LogStore> {
     const logger = options.logger ?? silentLogger;
+    // Before LevelDB opens: opening replays its write-ahead log into a table and deletes it.
+    const clean = options.location === undefined ? undefined : takeCleanShutdown(options.location);
+    const kv = await openDatabaseKv(options);
     const opened: OpenedMarker =
       options.location === undefined
         ? { marker: undefined, tails: new Map(), times: new Map(), digest: undefined }
         : TailMarker.open(options.location, options.sync, logger);
     const { marker, tails } = opened;
-    let known: KnownTails | undefined;
-    let kv: Kv;
-    try {
-      // Before LevelDB opens: opening replays its write-ahead log into a table and deletes it.
-      known = options.location === undefined ? undefined : knownTails(options.location, opened);
-      kv = await openDatabaseKv(options);
-    } catch (err) {
-      await marker?.close();
-      throw err;
-    }
+    // the marker must be the very one the shutdown left, every slot readable and written
+    const trusted = clean !== undefined && opened.marker?.intact === true && opened.digest === clean.markerCrc32;
+    const known: KnownTails | undefined = trusted ? { times: opened.times, check: clean.walShards } : undefined;
     const store = new LogStore(kv, options, marker);
     try {
       await openLayout(kv, store.logger);
@@ -518,17 +513,3 @@ export class LogStore {
     }
   }
 }
-
-/**
- * The tails a clean shutdown vouches for (see clean-shutdown.ts), with the shards LevelDB's
- * write-ahead log names to be checked; undefined when every shard's last batch must be read.
- */
-function knownTails(location: string, opened: OpenedMarker): KnownTails | undefined {
-  const clean = takeCleanShutdown(location, opened.digest);
-  if (!clean || !opened.marker?.intact) return undefined;
-  const check = shardsInWriteAheadLog(location);
-  return check && { times: opened.times, check };
-}
-
-
-
