@@ -67,9 +67,16 @@ export async function openKv(location: string | undefined): Promise<Kv> {
   return db as unknown as Kv;
 }
 
+/**
+ * How much one nextv of readAll may carry. classic-level stops a nextv at 16 KiB by default: the
+ * metadata of 100k streams took 2,175 round trips to the thread pool per 100k keys (260 ms);
+ * with 1 MiB, 101 (160 ms).
+ */
+const READ_ALL_CHUNK_BYTES = 1024 * 1024;
+
 /** Collects a whole range; for small ranges only (metadata, or bounded by `limit`). */
 export async function readAll(kv: Kv, range: KvRange & { values?: boolean }): Promise<Array<[Buffer, Buffer]>> {
-  const it = kv.iterator(range);
+  const it = kv.iterator({ highWaterMarkBytes: READ_ALL_CHUNK_BYTES, ...range });
   const out: Array<[Buffer, Buffer]> = [];
   try {
     for (;;) {
