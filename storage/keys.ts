@@ -50,7 +50,3 @@ export function metaKey(path: string): Buffer {
 export function metaPrefixEnd(path: string): Buffer {
   return Buffer.concat([metaKey(path), Buffer.of(0xff)]);
 }
-
-export function metaPathOf(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset + 1, key.byteLength - 1).toString('utf8');
-}
