@@ -180,7 +180,8 @@ export class TailMarker {
     await this.syncing;
     let digest: number | undefined;
     try {
-      if ((this.sync || durable) && this.dirty) fdatasyncSync(this.fd);
+      // durable: also what an earlier run wrote and a crash may have left unsynced
+      if ((this.sync && this.dirty) || durable) fdatasyncSync(this.fd);
       if (durable && this.intact) {
         const size = fstatSync(this.fd).size;
         const bytes = Buffer.alloc(size);
