@@ -96,21 +96,22 @@ async function knownLastBatches(kv: Kv, vouched: ReadonlyMap<number, number>, kn
     if (timeMs === undefined) read.add(shardId);
     else if (!read.has(shardId)) out.set(shardId, { lsn, timeMs });
   }
-  for (const shardId of read) {
-    const last = await lastBatchOf(kv, shardId);
-    if (last) out.set(shardId, last);
-  }
-  return out;
-}
-
-async function lastBatchOf(kv: Kv, shardId: number): Promise<LastBatch | undefined> {
-  const it = kv.iterator({ gte: dataKey(shardId, 0), lt: shardEndKey(shardId), reverse: true });
+  if (read.size === 0) return out;
+  // one iterator for all of them, highest shard first: an iterator per shard cost more than the
+  // whole-store scan when the log named thousands of shards
+  const it = kv.iterator({ gte: dataKey(0, 0), lt: DATA_END, reverse: true });
   try {
-    const [row] = await it.nextv(1);
-    return row ? { lsn: decodeDataKey(row[0]).lsn, timeMs: entryTimeMs(row[1]) } : undefined;
+    for (const shardId of [...read].sort((x, y) => y - x)) {
+      it.seek(shardEndKey(shardId));
+      const [row] = await it.nextv(1);
+      if (!row) break;
+      const found = decodeDataKey(row[0]);
+      if (found.shardId === shardId) out.set(shardId, { lsn: found.lsn, timeMs: entryTimeMs(row[1]) });
+    }
   } finally {
     await it.close();
   }
+  return out;
 }
 
 /** Every log's segments, oldest first, from one scan of the segment metadata. */
