@@ -28,6 +28,10 @@ export function dataKey(shardId: number, lsn: number): Buffer {
   return key;
 }
 
+export function isDataKey(key: Uint8Array): boolean {
+  return key[0] === DATA_PREFIX;
+}
+
 export function decodeDataKey(key: Uint8Array): { shardId: number; lsn: number } {
   const buf = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
   return { shardId: Number(buf.readBigUInt64BE(1)), lsn: Number(buf.readBigUInt64BE(9)) };
@@ -45,8 +49,4 @@ export function metaKey(path: string): Buffer {
 /** Upper bound for every meta key that starts with `path`. */
 export function metaPrefixEnd(path: string): Buffer {
   return Buffer.concat([metaKey(path), Buffer.of(0xff)]);
-}
-
-export function metaPathOf(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset + 1, key.byteLength - 1).toString('utf8');
 }

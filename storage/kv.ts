@@ -28,7 +28,8 @@ export interface KvIterator {
 export interface Kv {
   batch(ops: KvOp[], options?: { sync?: boolean }): Promise<void>;
   get(key: Buffer): Promise<Buffer | undefined>;
-  iterator(options: KvRange & { keys?: boolean; values?: boolean; highWaterMarkBytes?: number }): KvIterator;
+  /** With the utf8 encodings rows come as strings (see readAllText), whatever the type says. */
+  iterator(options: KvRange & { keys?: boolean; values?: boolean; highWaterMarkBytes?: number; keyEncoding?: 'utf8'; valueEncoding?: 'utf8' }): KvIterator;
   clear(options: KvRange): Promise<void>;
   close(): Promise<void>;
 }
@@ -67,10 +68,34 @@ export async function openKv(location: string | undefined): Promise<Kv> {
   return db as unknown as Kv;
 }
 
+/**
+ * How much one nextv of readAll may carry. classic-level stops a nextv at 16 KiB by default: the
+ * metadata of 100k streams took 2,175 round trips to the thread pool per 100k keys (260 ms);
+ * with 1 MiB, 101 (160 ms).
+ */
+const READ_ALL_CHUNK_BYTES = 1024 * 1024;
+
 /** Collects a whole range; for small ranges only (metadata, or bounded by `limit`). */
-export async function readAll(kv: Kv, range: KvRange & { values?: boolean }): Promise<Array<[Buffer, Buffer]>> {
-  const it = kv.iterator(range);
-  const out: Array<[Buffer, Buffer]> = [];
+export function readAll(kv: Kv, range: KvRange & { values?: boolean }): Promise<Array<[Buffer, Buffer]>> {
+  return collect(kv.iterator({ highWaterMarkBytes: READ_ALL_CHUNK_BYTES, ...range }));
+}
+
+/**
+ * readAll of UTF-8 keys and values as strings, decoded by the database: no two Buffers per row
+ * (at start-up, 72 MB of external garbage for the metadata of 100k streams, and a toString each).
+ */
+export function readAllText(kv: Kv, range: KvRange): Promise<Array<[string, string]>> {
+  const it = kv.iterator({ highWaterMarkBytes: READ_ALL_CHUNK_BYTES, ...range, keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  return collect(it as unknown as RowIterator<[string, string]>);
+}
+
+interface RowIterator<R> {
+  nextv(size: number): Promise<R[]>;
+  close(): Promise<void>;
+}
+
+async function collect<R>(it: RowIterator<R>): Promise<R[]> {
+  const out: R[] = [];
   try {
     for (;;) {
       const chunk = await it.nextv(1000);

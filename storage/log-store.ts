@@ -27,11 +27,14 @@
  * Acknowledged tails are also kept in a small file outside LevelDB (see
  * tail-marker.ts): when LevelDB recovers less than was acknowledged, the
  * missing batches read as STORE_CORRUPTION and new appends continue above.
+ * After a clean shutdown that marker is complete, and recovery takes the
+ * tails from it instead of from the data (clean-shutdown.ts).
  *
  * Must not import from src/ or sql/.
  */
 import { findLsnByTime, readRange, type StoredBatch } from './batch-reader.js';
 import { encodeEntry, type BatchEntry } from './codec.js';
+import { recordCleanShutdown, takeCleanShutdown } from './clean-shutdown.js';
 import { Database, openDatabaseKv } from './database.js';
 import { StoreError } from './errors.js';
 import { dataKey, shardEndKey } from './keys.js';
@@ -40,10 +43,10 @@ import { openLayout } from './layout.js';
 import { emptyLog, LSN_BASE, logPath, wake, waitForGrowth, type LogMeta, type LogState } from './log-state.js';
 import { silentLogger, type StoreLogger } from './logger.js';
 import { MetaStore, metaOpToKv, type MetaOp } from './meta-store.js';
-import { loadLogs } from './recovery.js';
+import { loadLogs, type KnownTails } from './recovery.js';
 import { segmentFor, segmentPath, type Segment, type SegmentPolicy } from './segment.js';
 import { TailCache } from './tail-cache.js';
-import { TailMarker } from './tail-marker.js';
+import { TailMarker, type OpenedMarker } from './tail-marker.js';
 import { WriteScratch } from './write-scratch.js';
 
 export { FIRST_LSN, LSN_BASE } from './log-state.js';
@@ -108,6 +111,10 @@ export class LogStore {
   private readonly cache: TailCache | undefined;
   /** framing memory reused by every write group; on disk only (see write-scratch.ts) */
   private readonly scratch: WriteScratch | undefined;
+  /** trims and deletes whose data is not cleared yet: a shutdown meanwhile is not clean */
+  private clearing = 0;
+  /** recovery reported lost batches: the next start must look at the data again to report them again */
+  private lossReported = false;
 
   private constructor(
     kv: Kv,
@@ -123,15 +130,24 @@ export class LogStore {
   }
 
   static async open(options: LogStoreOptions): Promise<LogStore> {
+    const logger = options.logger ?? silentLogger;
+    // Before LevelDB opens: opening replays its write-ahead log into a table and deletes it.
+    const clean = options.location === undefined ? undefined : takeCleanShutdown(options.location);
     const kv = await openDatabaseKv(options);
-    const { marker, tails } =
+    const opened: OpenedMarker =
       options.location === undefined
-        ? { marker: undefined, tails: new Map<number, number>() }
-        : TailMarker.open(options.location, options.sync, options.logger ?? silentLogger);
+        ? { marker: undefined, tails: new Map(), times: new Map(), digest: undefined }
+        : TailMarker.open(options.location, options.sync, logger);
+    const { marker, tails } = opened;
+    // the marker must be the very one the shutdown left, every slot readable and written
+    const trusted = clean !== undefined && opened.marker?.intact === true && opened.digest === clean.markerCrc32;
+    const known: KnownTails | undefined = trusted ? { times: opened.times, check: clean.walShards } : undefined;
     const store = new LogStore(kv, options, marker);
     try {
       await openLayout(kv, store.logger);
-      store.adopt(await loadLogs(kv, tails, store.logger), tails);
+      const recovered = await loadLogs(kv, tails, store.logger, known);
+      store.lossReported = recovered.lossReported;
+      store.adopt(recovered.logs, tails, opened.times);
     } catch (err) {
       await marker?.close();
       await kv.close().catch(() => undefined);
@@ -145,7 +161,7 @@ export class LogStore {
    * readers hold on to them), logs gone from the database are dropped (a delete whose write
    * failed may have been stored after all), and the tail marker learns tails it lags behind.
    */
-  private adopt(recovered: Map<number, LogState>, vouched: ReadonlyMap<number, number>): void {
+  private adopt(recovered: Map<number, LogState>, vouched: ReadonlyMap<number, number>, timed?: ReadonlyMap<number, number>): void {
     for (const [shardId, log] of this.logs) {
       if (recovered.has(shardId)) continue;
       this.logs.delete(shardId);
@@ -166,8 +182,10 @@ export class LogStore {
       } else {
         this.logs.set(shardId, fresh);
       }
-      // Recovery made what it found durable (LevelDB writes it to a synced table file).
-      if (fresh.tail > (vouched.get(shardId) ?? LSN_BASE)) this.marker?.set(shardId, fresh.tail);
+      // Recovery made what it found durable (LevelDB writes it to a synced table file). A slot
+      // without a time (an older version wrote it) gets one, so the next start needs no read.
+      const stale = fresh.tail > (vouched.get(shardId) ?? LSN_BASE) || (timed !== undefined && fresh.tail > LSN_BASE && !timed.has(shardId));
+      if (stale) this.marker?.set(shardId, fresh.tail, fresh.lastTimeMs);
     }
     this.marker?.retain(new Set(recovered.keys()));
   }
@@ -213,17 +231,22 @@ export class LogStore {
     }
     // Appends already queued for these shards fail in the writer once the log is gone.
     for (const log of removed) this.logs.delete(log.meta.shardId);
+    this.clearing++;
     try {
-      await this.writeMeta(ops);
-    } catch (err) {
-      for (const log of removed) this.logs.set(log.meta.shardId, log);
-      throw err;
-    }
-    for (const log of removed) {
-      this.marker?.drop(log.meta.shardId);
-      this.cache?.dropShard(log.meta.shardId);
-      wake(log);
-      await this.clearRange({ gte: dataKey(log.meta.shardId, 0), lt: shardEndKey(log.meta.shardId) });
+      try {
+        await this.writeMeta(ops);
+      } catch (err) {
+        for (const log of removed) this.logs.set(log.meta.shardId, log);
+        throw err;
+      }
+      for (const log of removed) {
+        this.marker?.drop(log.meta.shardId);
+        this.cache?.dropShard(log.meta.shardId);
+        wake(log);
+        await this.clearRange({ gte: dataKey(log.meta.shardId, 0), lt: shardEndKey(log.meta.shardId) });
+      }
+    } finally {
+      this.clearing--;
     }
   }
 
@@ -347,7 +370,8 @@ export class LogStore {
     }
     for (const p of writes) p.resolve();
     for (const log of grown) {
-      this.marker?.set(log.meta.shardId, log.tail);
+      // the group's last batch of the log is its tail: lastTimeMs is that batch's time
+      this.marker?.set(log.meta.shardId, log.tail, log.lastTimeMs);
       wake(log);
     }
   }
@@ -365,7 +389,8 @@ export class LogStore {
     return () => {
       // what the reopened database holds is the truth now, checks included: nothing from before is served from memory
       this.cache?.clear();
-      this.adopt(recovered, vouched);
+      if (recovered.lossReported) this.lossReported = true;
+      this.adopt(recovered.logs, vouched);
     };
   }
 
@@ -413,11 +438,16 @@ export class LogStore {
     const dropped = log.segments.filter((seg) => seg.lastLsn <= point);
     const ops: MetaOp[] = [{ type: 'put', path: logPath(shardId), value: { ...log.meta, trimPoint: point } }];
     for (const seg of dropped) ops.push({ type: 'del', path: segmentPath(shardId, seg.firstLsn) });
-    await this.writeMeta(ops);
-    log.meta = { ...log.meta, trimPoint: point };
-    log.segments = log.segments.filter((seg) => seg.lastLsn > point);
-    this.cache?.dropUpTo(shardId, point);
-    await this.clearRange({ gte: dataKey(shardId, 0), lte: dataKey(shardId, point) });
+    this.clearing++;
+    try {
+      await this.writeMeta(ops);
+      log.meta = { ...log.meta, trimPoint: point };
+      log.segments = log.segments.filter((seg) => seg.lastLsn > point);
+      this.cache?.dropUpTo(shardId, point);
+      await this.clearRange({ gte: dataKey(shardId, 0), lte: dataKey(shardId, point) });
+    } finally {
+      this.clearing--;
+    }
     return point;
   }
 
@@ -471,10 +501,15 @@ export class LogStore {
     while (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
     this.state = 'closed';
     for (const log of this.logs.values()) wake(log);
-    await this.marker?.close();
+    const clean = this.options.location !== undefined && !this.db.failure && this.clearing === 0 && !this.lossReported;
+    const digest = await this.marker?.close(clean);
     await this.db.close();
+    if (clean && digest !== undefined) {
+      try {
+        recordCleanShutdown(this.options.location!, digest);
+      } catch (err) {
+        this.logger.warn({ err }, 'cannot record the clean shutdown: the next start reads every shard\'s newest batch');
+      }
+    }
   }
 }
-
-
-

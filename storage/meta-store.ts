@@ -8,8 +8,8 @@
  * (nothing may be written after a failed write until the database is reopened).
  */
 import type { Kv, KvOp } from './kv.js';
-import { readAll } from './kv.js';
-import { metaKey, metaPathOf, metaPrefixEnd } from './keys.js';
+import { readAllText } from './kv.js';
+import { metaKey, metaPrefixEnd } from './keys.js';
 
 export type MetaOp<T = unknown> = { type: 'put'; path: string; value: T } | { type: 'del'; path: string };
 
@@ -21,8 +21,9 @@ export function metaOpToKv(op: MetaOp): KvOp {
 
 /** Every entry of `kv` whose path starts with `prefix`, in path order. */
 export async function listMeta<T>(kv: Kv, prefix: string): Promise<Array<{ path: string; value: T }>> {
-  const rows = await readAll(kv, { gte: metaKey(prefix), lt: metaPrefixEnd(prefix) });
-  return rows.map(([key, value]) => ({ path: metaPathOf(key), value: JSON.parse(value.toString('utf8')) as T }));
+  const rows = await readAllText(kv, { gte: metaKey(prefix), lt: metaPrefixEnd(prefix) });
+  // the key's first character is the one-byte metadata prefix
+  return rows.map(([key, value]) => ({ path: key.slice(1), value: JSON.parse(value) as T }));
 }
 
 export interface MetaBackend {

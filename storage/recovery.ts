@@ -14,21 +14,38 @@ import { SEGMENTS_PREFIX, type Segment } from './segment.js';
 const DATA_END = Buffer.of(0x65);
 
 /**
+ * What a clean shutdown left (see clean-shutdown.ts): the tail marker holds every shard's tail,
+ * `times` their batches' store times; `check` are the shards whose batches are in LevelDB's
+ * write-ahead log, the only ones whose newest batches LevelDB may have lost since.
+ */
+export interface KnownTails {
+  times: ReadonlyMap<number, number>;
+  check: ReadonlySet<number>;
+}
+
+/**
  * Rebuilds each log's state from `kv`: its tail is the last key in its range, or what `vouched`
  * (acknowledged tails: the tail marker at open, the in-memory tails at a reopen) says if that
  * is more. Batches between are acknowledged data that LevelDB lost (a damaged write-ahead log
  * record at its end leaves no hole to see): they read as missing, and their LSNs are not reused.
  */
-export async function loadLogs(kv: Kv, vouched: ReadonlyMap<number, number>, logger: StoreLogger): Promise<Map<number, LogState>> {
+export async function loadLogs(
+  kv: Kv,
+  vouched: ReadonlyMap<number, number>,
+  logger: StoreLogger,
+  known?: KnownTails,
+): Promise<{ logs: Map<number, LogState>; lossReported: boolean }> {
   const logs = new Map<number, LogState>();
+  let lossReported = false;
   // Two ordered scans and one jump per shard with data, however many logs there are: a seek and
   // an iterator per shard made start-up grow with the number of streams (20k streams: 6.4 s).
+  // After a clean shutdown, no jump at all but for the shards the write-ahead log names.
   const segmentsOf = await allSegments(kv);
-  const lastOf = await lastBatches(kv);
+  const lastOf = known ? await knownLastBatches(kv, vouched, known) : await lastBatches(kv);
   for (const { value: meta } of await listMeta<LogMeta>(kv, 'log/')) {
     const segments = segmentsOf.get(meta.shardId) ?? [];
     const last = lastOf.get(meta.shardId);
-    const lastLsn = last ? decodeDataKey(last[0]).lsn : LSN_BASE;
+    const lastLsn = last ? last.lsn : LSN_BASE;
     let tail = Math.max(lastLsn, meta.trimPoint, LSN_BASE);
     const acknowledged = vouched.get(meta.shardId) ?? LSN_BASE;
     if (acknowledged > tail) {
@@ -38,8 +55,9 @@ export async function loadLogs(kv: Kv, vouched: ReadonlyMap<number, number>, log
           `(LevelDB recovered its log only up to ${tail}): reads of them fail with data loss, new appends continue at ${acknowledged + 1}`,
       );
       tail = acknowledged;
+      lossReported = true;
     }
-    const lastTimeMs = last ? entryTimeMs(last[1]) : 0;
+    const lastTimeMs = last ? last.timeMs : 0;
     const open = segments[segments.length - 1];
     if (open && last && lastLsn >= open.firstLsn) {
       // Its stored end is where it was opened (or sealed): the log's last batch is its real end.
@@ -49,14 +67,51 @@ export async function loadLogs(kv: Kv, vouched: ReadonlyMap<number, number>, log
       open.batches = lastLsn - open.firstLsn + 1;
     }
     logs.set(meta.shardId, { meta, tail, assigned: tail, lastTimeMs, segments, openSegmentSealed: open !== undefined });
-    // A trim is recorded before its data is cleared; finish one a crash interrupted.
-    if (meta.trimPoint > LSN_BASE && last) await kv.clear({ gte: dataKey(meta.shardId, 0), lte: dataKey(meta.shardId, meta.trimPoint) });
+    // A trim is recorded before its data is cleared; finish one a crash interrupted (a clean
+    // shutdown waits for clearing to finish: only shards written since can need it then).
+    const unsure = !known || known.check.has(meta.shardId);
+    if (unsure && meta.trimPoint > LSN_BASE && last) await kv.clear({ gte: dataKey(meta.shardId, 0), lte: dataKey(meta.shardId, meta.trimPoint) });
   }
   // Data of logs whose metadata is gone: a delete interrupted by a crash.
   for (const shardId of lastOf.keys()) {
     if (!logs.has(shardId)) await kv.clear({ gte: dataKey(shardId, 0), lt: shardEndKey(shardId) });
   }
-  return logs;
+  return { logs, lossReported };
+}
+
+interface LastBatch {
+  lsn: number;
+  timeMs: number;
+}
+
+/**
+ * Every shard's last batch as the tail marker says, read from the data only for the shards
+ * `known.check` names and those whose slot records no time.
+ */
+async function knownLastBatches(kv: Kv, vouched: ReadonlyMap<number, number>, known: KnownTails): Promise<Map<number, LastBatch>> {
+  const out = new Map<number, LastBatch>();
+  const read = new Set(known.check);
+  for (const [shardId, lsn] of vouched) {
+    const timeMs = known.times.get(shardId);
+    if (timeMs === undefined) read.add(shardId);
+    else if (!read.has(shardId)) out.set(shardId, { lsn, timeMs });
+  }
+  if (read.size === 0) return out;
+  // one iterator for all of them, highest shard first: an iterator per shard cost more than the
+  // whole-store scan when the log named thousands of shards
+  const it = kv.iterator({ gte: dataKey(0, 0), lt: DATA_END, reverse: true });
+  try {
+    for (const shardId of [...read].sort((x, y) => y - x)) {
+      it.seek(shardEndKey(shardId));
+      const [row] = await it.nextv(1);
+      if (!row) break;
+      const found = decodeDataKey(row[0]);
+      if (found.shardId === shardId) out.set(shardId, { lsn: found.lsn, timeMs: entryTimeMs(row[1]) });
+    }
+  } finally {
+    await it.close();
+  }
+  return out;
 }
 
 /** Every log's segments, oldest first, from one scan of the segment metadata. */
@@ -76,15 +131,16 @@ async function allSegments(kv: Kv): Promise<Map<number, Segment[]>> {
  * The last stored batch of every shard that has data: one reverse iterator over
  * the data keys that, after each shard's last key, jumps below that shard's first.
  */
-async function lastBatches(kv: Kv): Promise<Map<number, [Buffer, Buffer]>> {
-  const out = new Map<number, [Buffer, Buffer]>();
+async function lastBatches(kv: Kv): Promise<Map<number, LastBatch>> {
+  const out = new Map<number, LastBatch>();
   const it = kv.iterator({ gte: dataKey(0, 0), lt: DATA_END, reverse: true });
   try {
     for (;;) {
       const [row] = await it.nextv(1);
       if (!row) break;
-      const { shardId } = decodeDataKey(row[0]);
-      out.set(shardId, row);
+      const { shardId, lsn } = decodeDataKey(row[0]);
+      // only the time of the value: holding every shard's last value (100 KiB batches) held them all
+      out.set(shardId, { lsn, timeMs: entryTimeMs(row[1]) });
       if (shardId === 0) break;
       // no batch has LSN 0: what comes next is the last key of a lower shard
       it.seek(dataKey(shardId, 0));

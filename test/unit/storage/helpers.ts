@@ -1,5 +1,8 @@
 /** Shared pieces of the storage unit tests: a log-capturing StoreLogger and a fault-injecting Kv. */
+import { rmSync } from 'node:fs';
+import { afterEach } from 'vitest';
 import type { StoreLogger } from '../../../storage/index.js';
+import { tempDir } from '../../helpers/server.js';
 import type { Kv, KvOp } from '../../../storage/kv.js';
 
 export interface LogLine {
@@ -57,4 +60,17 @@ export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 5000, ever
       await new Promise((r) => setTimeout(r, everyMs));
     }
   }
+}
+
+/** A function that makes a temp directory, removed after each test of the calling file. */
+export function tempDirsPerTest(): () => string {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = tempDir();
+    dirs.push(d);
+    return d;
+  };
 }

@@ -7,22 +7,12 @@
  */
 import { copyFileSync, openSync, readdirSync, readSync, closeSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIRST_LSN, LogStore, isStoreError } from '../../../storage/index.js';
 import { TAIL_MARKER_FILE } from '../../../storage/tail-marker.js';
-import { tempDir } from '../../helpers/server.js';
-import { captureLog, entry } from './helpers.js';
+import { captureLog, entry, tempDirsPerTest } from './helpers.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function newDir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
+const newDir = tempDirsPerTest();
 
 function open(location: string, sync = false) {
   const { logger, lines } = captureLog();
