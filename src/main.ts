@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * Command-line entry: parse config, start the node, stop cleanly on SIGTERM/SIGINT (a second signal
- * exits at once). Stopping never waits on stdout or stderr: a harness may have closed its end.
+ * exits at once) or when npm, which launched it, is gone (launcher-watch.ts). Stopping never waits
+ * on stdout or stderr: a harness may have closed its end.
  */
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { keepHeapSlack } from './heap-tuning.js';
+import { stopWhenLauncherExits } from './launcher-watch.js';
 import { createRootLogger } from './log.js';
 import { startServer } from './server.js';
 
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  stopWhenLauncherExits(() => stop('launcher exited'));
   // One machine-readable line on stdout: harnesses wait for it instead of sleeping. It comes after
   // the signal handlers, so a SIGTERM sent as soon as it is read always shuts down cleanly.
   process.stdout.write(JSON.stringify({ event: 'listening', host: server.host, port: server.port, url: server.url }) + '\n');
