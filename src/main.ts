@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Command-line entry: parse config, start the node, stop cleanly on SIGTERM/SIGINT (a second signal
- * exits at once) or when npm, which launched it, is gone (launcher-watch.ts). Stopping never waits
+ * exits at once) or when npx, which launched it, is gone (launcher-watch.ts). Stopping never waits
  * on stdout or stderr: a harness may have closed its end.
  */
 import { ConfigError, helpText, loadConfig } from './config.js';

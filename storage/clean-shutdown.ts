@@ -19,11 +19,11 @@
  * reported at open (so a loss keeps being reported at every start until an
  * append moves past it).
  */
-import { closeSync, constants, fsyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError } from './errors.js';
 import { syncDirectory } from './tail-marker.js';
-import { shardsInWriteAheadLog } from './wal-shards.js';
+import { isWriteAheadLog, shardsInWriteAheadLog } from './wal-shards.js';
 
 export const CLEAN_SHUTDOWN_FILE = 'CLEAN-SHUTDOWN';
 const VERSION = 1;
@@ -73,8 +73,16 @@ export function takeCleanShutdown(dir: string): CleanStart | undefined {
   return walShards && { markerCrc32: recorded.markerCrc32, walShards };
 }
 
-/** Records a clean shutdown that left the marker whose crc32 is `markerDigest` (durably). */
+/**
+ * Records a clean shutdown that left the marker whose crc32 is `markerDigest` (durably). Call it
+ * after LevelDB closed: it first syncs LevelDB's write-ahead logs, which writes without `--fsync`
+ * leave unsynced, so that a power loss after a clean shutdown cannot take batches the marker and
+ * this record vouch for (the next start would then not check, and not report, their loss).
+ */
 export function recordCleanShutdown(dir: string, markerDigest: number): void {
+  for (const name of readdirSync(dir)) {
+    if (isWriteAheadLog(name)) syncFile(join(dir, name));
+  }
   const fd = openSync(join(dir, CLEAN_SHUTDOWN_FILE), constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
   try {
     writeSync(fd, JSON.stringify({ version: VERSION, markerCrc32: markerDigest } satisfies CleanShutdown));
@@ -83,4 +91,13 @@ export function recordCleanShutdown(dir: string, markerDigest: number): void {
     closeSync(fd);
   }
   syncDirectory(dir);
+}
+
+function syncFile(path: string): void {
+  const fd = openSync(path, constants.O_RDONLY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -4,9 +4,10 @@
  *
  * Why: after a clean shutdown recovery takes each shard's tail from the tail
  * marker instead of reading every shard's last batch (see recovery.ts). The
- * one way LevelDB can then hold less than the marker says is a damaged log
- * record, which recovery skips; so the shards whose batches are in the log
- * are checked against the data, and only they.
+ * shutdown synced the log (clean-shutdown.ts), so the one way LevelDB can then
+ * hold less than the marker says is a damaged log record, which recovery
+ * skips; so the shards whose batches are in the log are checked against the
+ * data, and only they.
  *
  * LevelDB's log is 32 KiB blocks of records (7-byte header: masked crc32c of
  * type and payload, u16 LE length, type FULL/FIRST/MIDDLE/LAST; a block's
@@ -33,12 +34,17 @@ const enum RecordType {
   Last = 4,
 }
 
+/** Whether `name` (in a LevelDB directory) is one of its write-ahead logs. */
+export function isWriteAheadLog(name: string): boolean {
+  return /^\d+\.log$/.test(name);
+}
+
 /** Shards with a put or delete of a data key in the write-ahead logs of `dir`; undefined if a log is not fully readable. */
 export function shardsInWriteAheadLog(dir: string): Set<number> | undefined {
   const shards = new Set<number>();
   try {
     for (const name of readdirSync(dir)) {
-      if (!/^\d+\.log$/.test(name)) continue;
+      if (!isWriteAheadLog(name)) continue;
       if (!readLog(readFileSync(join(dir, name)), shards)) return undefined;
     }
   } catch {
