@@ -22,7 +22,7 @@
 import { closeSync, constants, fsyncSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError } from './errors.js';
-import { syncDirectory } from './tail-marker.js';
+import { syncPath } from './tail-marker.js';
 import { isWriteAheadLog, shardsInWriteAheadLog } from './wal-shards.js';
 
 export const CLEAN_SHUTDOWN_FILE = 'CLEAN-SHUTDOWN';
@@ -58,7 +58,7 @@ export function takeCleanShutdown(dir: string): CleanStart | undefined {
   try {
     rmSync(path, { force: true });
     // the removal must be on disk before anything the record would no longer describe
-    syncDirectory(dir);
+    syncPath(dir);
   } catch (err) {
     throw new StoreError('STORE_IO', `cannot remove ${path}: ${(err as Error).message}`, { cause: err });
   }
@@ -81,7 +81,7 @@ export function takeCleanShutdown(dir: string): CleanStart | undefined {
  */
 export function recordCleanShutdown(dir: string, markerDigest: number): void {
   for (const name of readdirSync(dir)) {
-    if (isWriteAheadLog(name)) syncFile(join(dir, name));
+    if (isWriteAheadLog(name)) syncPath(join(dir, name));
   }
   const fd = openSync(join(dir, CLEAN_SHUTDOWN_FILE), constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
   try {
@@ -90,14 +90,5 @@ export function recordCleanShutdown(dir: string, markerDigest: number): void {
   } finally {
     closeSync(fd);
   }
-  syncDirectory(dir);
-}
-
-function syncFile(path: string): void {
-  const fd = openSync(path, constants.O_RDONLY);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  syncPath(dir);
 }

@@ -119,7 +119,7 @@ export class TailMarker {
         logger.warn({ path, damaged }, 'tail marker slots failed their checksum and are ignored');
       }
       // The new file's name must survive a power loss too, or it would vouch for nothing.
-      if (size === 0 && sync) syncDirectory(dir);
+      if (size === 0 && sync) syncPath(dir);
       return { marker, tails, times, digest: crc32(bytes) };
     } catch (err) {
       if (fd !== undefined) closeSync(fd);
@@ -257,8 +257,9 @@ function decodeSlot(slot: Buffer): { shardId: number; tail: number; timeMs: numb
   };
 }
 
-export function syncDirectory(dir: string): void {
-  const fd = openSync(dir, constants.O_RDONLY);
+/** fsync of a file or a directory (its entries), by path. */
+export function syncPath(path: string): void {
+  const fd = openSync(path, constants.O_RDONLY);
   try {
     fsyncSync(fd);
   } finally {
