@@ -154,6 +154,13 @@ export class StreamCatalog {
     return this.byId.get(id);
   }
 
+  /** Ids of the force-deleted streams whose logs are kept for their subscriptions. */
+  archivedStreamIds(): number[] {
+    const ids: number[] = [];
+    for (const stream of this.byId.values()) if (stream.archived) ids.push(stream.id);
+    return ids;
+  }
+
   /** Changes whenever what `list()` returns may have changed (a listing encoded once can be kept until then). */
   get listVersion(): number {
     return this.#listVersion;
