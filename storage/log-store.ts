@@ -42,6 +42,7 @@ import { readAll, type Kv, type KvOp, type KvRange } from './kv.js';
 import { openLayout } from './layout.js';
 import { emptyLog, LSN_BASE, logPath, wake, waitForGrowth, type LogMeta, type LogState } from './log-state.js';
 import { silentLogger, type StoreLogger } from './logger.js';
+import { takeMetaSnapshot, writeMetaSnapshot, type MetaSnapshot } from './meta-snapshot.js';
 import { MetaStore, metaOpToKv, type MetaOp } from './meta-store.js';
 import { loadLogs, type KnownTails } from './recovery.js';
 import { segmentFor, segmentPath, type Segment, type SegmentPolicy } from './segment.js';
@@ -115,6 +116,11 @@ export class LogStore {
   private clearing = 0;
   /** recovery reported lost batches: the next start must look at the data again to report them again */
   private lossReported = false;
+  /**
+   * The metadata a clean shutdown left (meta-snapshot.ts), served instead of LevelDB's until the
+   * first write or the end of start-up (startupDone).
+   */
+  private startupMeta: MetaSnapshot | undefined;
 
   private constructor(
     kv: Kv,
@@ -126,13 +132,14 @@ export class LogStore {
     if (options.location !== undefined && (options.tailCacheBytes ?? 0) > 0) this.cache = new TailCache(options.tailCacheBytes!);
     if (options.location !== undefined) this.scratch = new WriteScratch(WRITE_SCRATCH_BYTES);
     this.db = new Database(kv, options, this.logger, { exclusive: (fn) => this.exclusive(fn), recover: (fresh) => this.recover(fresh) });
-    this.meta = new MetaStore({ read: (fn) => this.withKv(fn), write: (ops) => this.write(ops) });
+    this.meta = new MetaStore({ read: (fn) => this.withKv(fn), write: (ops) => this.write(ops), snapshot: () => this.startupMeta });
   }
 
   static async open(options: LogStoreOptions): Promise<LogStore> {
     const logger = options.logger ?? silentLogger;
     // Before LevelDB opens: opening replays its write-ahead log into a table and deletes it.
     const clean = options.location === undefined ? undefined : takeCleanShutdown(options.location);
+    const snapshot = options.location === undefined ? undefined : takeMetaSnapshot(options.location, clean?.metaSnapshotCrc32);
     const kv = await openDatabaseKv(options);
     const opened: OpenedMarker =
       options.location === undefined
@@ -144,8 +151,10 @@ export class LogStore {
     const known: KnownTails | undefined = trusted ? { times: opened.times, check: clean.walShards } : undefined;
     const store = new LogStore(kv, options, marker);
     try {
-      await openLayout(kv, store.logger);
-      const recovered = await loadLogs(kv, tails, store.logger, known);
+      // an upgrade rewrote the metadata the snapshot copies
+      const startupMeta = (await openLayout(kv, store.logger)) ? undefined : snapshot;
+      const recovered = await loadLogs(kv, tails, store.logger, known, startupMeta);
+      store.startupMeta = startupMeta;
       store.lossReported = recovered.lossReported;
       store.adopt(recovered.logs, tails, opened.times);
     } catch (err) {
@@ -310,6 +319,8 @@ export class LogStore {
   }
 
   private async writeGroup(group: Pending[]): Promise<void> {
+    // from now on LevelDB may differ from what the clean shutdown left
+    this.startupMeta = undefined;
     if (this.db.failure || this.state === 'closed') {
       const err = this.db.failure ?? new StoreError('STORE_CLOSED', 'the store is closed');
       for (const p of group) p.reject(err);
@@ -381,8 +392,17 @@ export class LogStore {
     return this.db.withKv(fn);
   }
 
+  /**
+   * Start-up has read what it needs: metadata reads go to LevelDB from now on (and the copy a
+   * clean shutdown left is freed).
+   */
+  startupDone(): void {
+    this.startupMeta = undefined;
+  }
+
   /** State from a reopened database; runs while the writer is held. */
   private async recover(kv: Kv): Promise<() => void> {
+    this.startupMeta = undefined;
     // Everything acknowledged must be there: the in-memory tails vouch for it.
     const vouched = new Map([...this.logs].map(([shardId, log]) => [shardId, log.tail]));
     const recovered = await loadLogs(kv, vouched, this.logger);
@@ -493,6 +513,16 @@ export class LogStore {
     return waitForGrowth(log, afterLsn, timeoutMs, signal, () => this.logs.get(shardId) === log);
   }
 
+  /** Writes the metadata snapshot for the next start; undefined if that failed (it then reads LevelDB). */
+  private async snapshotMeta(dir: string): Promise<number | undefined> {
+    try {
+      return await this.withKv((kv) => writeMetaSnapshot(kv, dir));
+    } catch (err) {
+      this.logger.warn({ err }, 'cannot write the metadata snapshot: the next start reads the metadata from the database');
+      return undefined;
+    }
+  }
+
   /** Waits until every queued write is written (and a reopen under way is done), then closes the database. */
   async close(): Promise<void> {
     if (this.state !== 'open') return;
@@ -501,12 +531,15 @@ export class LogStore {
     while (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
     this.state = 'closed';
     for (const log of this.logs.values()) wake(log);
+    this.startupMeta = undefined;
     const clean = this.options.location !== undefined && !this.db.failure && this.clearing === 0 && !this.lossReported;
+    // Nothing writes any more: the snapshot is what the next open finds (unless the record naming it is missing).
+    const snapshotDigest = clean ? await this.snapshotMeta(this.options.location!) : undefined;
     const digest = await this.marker?.close(clean);
     await this.db.close();
     if (clean && digest !== undefined) {
       try {
-        recordCleanShutdown(this.options.location!, digest);
+        recordCleanShutdown(this.options.location!, digest, snapshotDigest);
       } catch (err) {
         this.logger.warn({ err }, 'cannot record the clean shutdown: the next start reads every shard\'s newest batch');
       }
