@@ -139,8 +139,8 @@ export class LogStore {
     const logger = options.logger ?? silentLogger;
     // Before LevelDB opens: opening replays its write-ahead log into a table and deletes it.
     const clean = options.location === undefined ? undefined : takeCleanShutdown(options.location);
-    const snapshot = options.location === undefined ? undefined : takeMetaSnapshot(options.location, clean?.metaSnapshotCrc32);
     const kv = await openDatabaseKv(options);
+    const snapshot = options.location === undefined ? undefined : takeMetaSnapshot(options.location, clean?.metaSnapshotCrc32);
     const opened: OpenedMarker =
       options.location === undefined
         ? { marker: undefined, tails: new Map(), times: new Map(), digest: undefined }
@@ -158,10 +158,13 @@ export class LogStore {
       store.lossReported = recovered.lossReported;
       store.adopt(recovered.logs, tails, opened.times);
     } catch (err) {
+      snapshot?.close();
       await marker?.close();
       await kv.close().catch(() => undefined);
       throw err;
     }
+    // an upgrade skipped it
+    if (store.startupMeta !== snapshot) snapshot?.close();
     return store;
   }
 
@@ -320,7 +323,7 @@ export class LogStore {
 
   private async writeGroup(group: Pending[]): Promise<void> {
     // from now on LevelDB may differ from what the clean shutdown left
-    this.startupMeta = undefined;
+    this.endStartupMeta();
     if (this.db.failure || this.state === 'closed') {
       const err = this.db.failure ?? new StoreError('STORE_CLOSED', 'the store is closed');
       for (const p of group) p.reject(err);
@@ -397,12 +400,17 @@ export class LogStore {
    * clean shutdown left is freed).
    */
   startupDone(): void {
+    this.endStartupMeta();
+  }
+
+  private endStartupMeta(): void {
+    this.startupMeta?.close();
     this.startupMeta = undefined;
   }
 
   /** State from a reopened database; runs while the writer is held. */
   private async recover(kv: Kv): Promise<() => void> {
-    this.startupMeta = undefined;
+    this.endStartupMeta();
     // Everything acknowledged must be there: the in-memory tails vouch for it.
     const vouched = new Map([...this.logs].map(([shardId, log]) => [shardId, log.tail]));
     const recovered = await loadLogs(kv, vouched, this.logger);
@@ -531,7 +539,7 @@ export class LogStore {
     while (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
     this.state = 'closed';
     for (const log of this.logs.values()) wake(log);
-    this.startupMeta = undefined;
+    this.endStartupMeta();
     const clean = this.options.location !== undefined && !this.db.failure && this.clearing === 0 && !this.lossReported;
     // Nothing writes any more: the snapshot is what the next open finds (unless the record naming it is missing).
     const snapshotDigest = clean ? await this.snapshotMeta(this.options.location!) : undefined;
