@@ -101,7 +101,8 @@ const CLEAR_CHUNK_KEYS = 2000;
 
 export class LogStore {
   readonly meta: MetaStore;
-  private readonly logs = new Map<number, LogState>();
+  /** every log by shard id; at open, the very map recovery built (see adopt) */
+  private logs = new Map<number, LogState>();
   private readonly logger: StoreLogger;
   private queue: Pending[] = [];
   private queuedBytes = 0;
@@ -174,7 +175,10 @@ export class LogStore {
    * failed may have been stored after all), and the tail marker learns tails it lags behind.
    */
   private adopt(recovered: Map<number, LogState>, vouched: ReadonlyMap<number, number>, timed?: ReadonlyMap<number, number>): void {
-    for (const [shardId, log] of this.logs) {
+    // At open nothing holds a state object yet: recovery's map becomes the store's as it is
+    // (copying 100k entries into a second map was a tenth of the store's start-up).
+    if (this.logs.size === 0) this.logs = recovered;
+    for (const [shardId, log] of this.logs === recovered ? [] : this.logs) {
       if (recovered.has(shardId)) continue;
       this.logs.delete(shardId);
       this.logger.warn({ shardId }, 'a log is gone after reopening the data directory: a delete whose write failed was stored after all');
@@ -182,7 +186,9 @@ export class LogStore {
     }
     for (const [shardId, fresh] of recovered) {
       const log = this.logs.get(shardId);
-      if (log) {
+      if (log === fresh) {
+        // taken over as it is (at open)
+      } else if (log) {
         const grew = fresh.tail > log.tail;
         log.meta = fresh.meta;
         log.tail = fresh.tail;
@@ -199,7 +205,7 @@ export class LogStore {
       const stale = fresh.tail > (vouched.get(shardId) ?? LSN_BASE) || (timed !== undefined && fresh.tail > LSN_BASE && !timed.has(shardId));
       if (stale) this.marker?.set(shardId, fresh.tail, fresh.lastTimeMs);
     }
-    this.marker?.retain(new Set(recovered.keys()));
+    this.marker?.retain(recovered);
   }
 
   private assertWritable(): void {
