@@ -127,6 +127,7 @@ async function serve(config: Config, log: Logger, store: LogStore, credentials: 
     .register({ name: 'connectors', load: () => connectors.load(), start: () => connectors.start(), close: () => connectors.close() });
   try {
     await components.load();
+    store.startupDone();
     return await listen(config, log, store, credentials, { stats, streams, readers, subscriptions, producer, queries, connectors, components, setNode: (n) => (node = n) });
   } catch (err) {
     await components.close();

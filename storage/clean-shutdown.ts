@@ -32,6 +32,8 @@ interface CleanShutdown {
   version: number;
   /** crc32 of the tail marker file as it was left */
   markerCrc32: number;
+  /** crc32 of the metadata snapshot it wrote (meta-snapshot.ts), if it wrote one */
+  metaSnapshotCrc32?: number;
 }
 
 /** What a clean shutdown left, read before LevelDB opens. */
@@ -40,6 +42,8 @@ export interface CleanStart {
   markerCrc32: number;
   /** shards with batches in LevelDB's write-ahead log (see wal-shards.ts) */
   walShards: Set<number>;
+  /** crc32 of the metadata snapshot the shutdown left, if any: only that file may be read */
+  metaSnapshotCrc32: number | undefined;
 }
 
 /**
@@ -70,22 +74,26 @@ export function takeCleanShutdown(dir: string): CleanStart | undefined {
   }
   if (recorded.version !== VERSION || !Number.isInteger(recorded.markerCrc32)) return undefined;
   const walShards = shardsInWriteAheadLog(dir);
-  return walShards && { markerCrc32: recorded.markerCrc32, walShards };
+  const metaSnapshotCrc32 = Number.isInteger(recorded.metaSnapshotCrc32) ? recorded.metaSnapshotCrc32 : undefined;
+  return walShards && { markerCrc32: recorded.markerCrc32, walShards, metaSnapshotCrc32 };
 }
 
 /**
- * Records a clean shutdown that left the marker whose crc32 is `markerDigest` (durably). Call it
+ * Records a clean shutdown that left the marker whose crc32 is `markerDigest` and the metadata
+ * snapshot whose crc32 is `metaSnapshotDigest` (if it wrote one), durably. Call it
  * after LevelDB closed: it first syncs LevelDB's write-ahead logs, which writes without `--fsync`
  * leave unsynced, so that a power loss after a clean shutdown cannot take batches the marker and
  * this record vouch for (the next start would then not check, and not report, their loss).
  */
-export function recordCleanShutdown(dir: string, markerDigest: number): void {
+export function recordCleanShutdown(dir: string, markerDigest: number, metaSnapshotDigest: number | undefined): void {
   for (const name of readdirSync(dir)) {
     if (isWriteAheadLog(name)) syncPath(join(dir, name));
   }
   const fd = openSync(join(dir, CLEAN_SHUTDOWN_FILE), constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
   try {
-    writeSync(fd, JSON.stringify({ version: VERSION, markerCrc32: markerDigest } satisfies CleanShutdown));
+    const record: CleanShutdown = { version: VERSION, markerCrc32: markerDigest };
+    if (metaSnapshotDigest !== undefined) record.metaSnapshotCrc32 = metaSnapshotDigest;
+    writeSync(fd, JSON.stringify(record));
     fsyncSync(fd);
   } finally {
     closeSync(fd);

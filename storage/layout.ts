@@ -25,8 +25,11 @@ interface Format {
   layout: number;
 }
 
-/** Makes `kv` a current-layout directory, or refuses one written by a newer version. */
-export async function openLayout(kv: Kv, logger: StoreLogger): Promise<void> {
+/**
+ * Makes `kv` a current-layout directory, or refuses one written by a newer version. Resolves true
+ * when it upgraded (wrote) the directory.
+ */
+export async function openLayout(kv: Kv, logger: StoreLogger): Promise<boolean> {
   const recorded = await kv.get(metaKey(FORMAT_PATH));
   if (recorded !== undefined) {
     const { layout } = JSON.parse(recorded.toString('utf8')) as Format;
@@ -36,10 +39,10 @@ export async function openLayout(kv: Kv, logger: StoreLogger): Promise<void> {
         `the data directory was written by a newer hstreamlite (layout ${layout}); this version reads layout ${LAYOUT_VERSION} and older`,
       );
     }
-    return;
+    return false;
   }
   const old = await readAll(kv, { gte: Buffer.of(LAYOUT1_META_PREFIX), lt: Buffer.of(LAYOUT1_META_PREFIX + 1) });
-  if (old.length === 0) return;
+  if (old.length === 0) return false;
   const ops: KvOp[] = [];
   for (const [key, value] of old) {
     const moved = Buffer.from(key);
@@ -49,4 +52,5 @@ export async function openLayout(kv: Kv, logger: StoreLogger): Promise<void> {
   ops.push(metaOpToKv({ type: 'put', path: FORMAT_PATH, value: { layout: LAYOUT_VERSION } satisfies Format }));
   await kv.batch(ops, { sync: true });
   logger.info({ keys: old.length }, `upgraded the data directory: metadata moved to layout ${LAYOUT_VERSION}`);
+  return true;
 }

@@ -42,6 +42,7 @@ import { readAll, type Kv, type KvOp, type KvRange } from './kv.js';
 import { openLayout } from './layout.js';
 import { emptyLog, LSN_BASE, logPath, wake, waitForGrowth, type LogMeta, type LogState } from './log-state.js';
 import { silentLogger, type StoreLogger } from './logger.js';
+import { takeMetaSnapshot, writeMetaSnapshot, type MetaSnapshot } from './meta-snapshot.js';
 import { MetaStore, metaOpToKv, type MetaOp } from './meta-store.js';
 import { loadLogs, type KnownTails } from './recovery.js';
 import { segmentFor, segmentPath, type Segment, type SegmentPolicy } from './segment.js';
@@ -100,7 +101,8 @@ const CLEAR_CHUNK_KEYS = 2000;
 
 export class LogStore {
   readonly meta: MetaStore;
-  private readonly logs = new Map<number, LogState>();
+  /** every log by shard id; at open, the very map recovery built (see adopt) */
+  private logs = new Map<number, LogState>();
   private readonly logger: StoreLogger;
   private queue: Pending[] = [];
   private queuedBytes = 0;
@@ -115,6 +117,11 @@ export class LogStore {
   private clearing = 0;
   /** recovery reported lost batches: the next start must look at the data again to report them again */
   private lossReported = false;
+  /**
+   * The metadata a clean shutdown left (meta-snapshot.ts), served instead of LevelDB's until the
+   * first write or the end of start-up (startupDone).
+   */
+  private startupMeta: MetaSnapshot | undefined;
 
   private constructor(
     kv: Kv,
@@ -126,7 +133,7 @@ export class LogStore {
     if (options.location !== undefined && (options.tailCacheBytes ?? 0) > 0) this.cache = new TailCache(options.tailCacheBytes!);
     if (options.location !== undefined) this.scratch = new WriteScratch(WRITE_SCRATCH_BYTES);
     this.db = new Database(kv, options, this.logger, { exclusive: (fn) => this.exclusive(fn), recover: (fresh) => this.recover(fresh) });
-    this.meta = new MetaStore({ read: (fn) => this.withKv(fn), write: (ops) => this.write(ops) });
+    this.meta = new MetaStore({ read: (fn) => this.withKv(fn), write: (ops) => this.write(ops), snapshot: () => this.startupMeta });
   }
 
   static async open(options: LogStoreOptions): Promise<LogStore> {
@@ -134,6 +141,7 @@ export class LogStore {
     // Before LevelDB opens: opening replays its write-ahead log into a table and deletes it.
     const clean = options.location === undefined ? undefined : takeCleanShutdown(options.location);
     const kv = await openDatabaseKv(options);
+    const snapshot = options.location === undefined ? undefined : takeMetaSnapshot(options.location, clean?.metaSnapshotCrc32);
     const opened: OpenedMarker =
       options.location === undefined
         ? { marker: undefined, tails: new Map(), times: new Map(), digest: undefined }
@@ -144,15 +152,20 @@ export class LogStore {
     const known: KnownTails | undefined = trusted ? { times: opened.times, check: clean.walShards } : undefined;
     const store = new LogStore(kv, options, marker);
     try {
-      await openLayout(kv, store.logger);
-      const recovered = await loadLogs(kv, tails, store.logger, known);
+      // an upgrade rewrote the metadata the snapshot copies
+      const startupMeta = (await openLayout(kv, store.logger)) ? undefined : snapshot;
+      const recovered = await loadLogs(kv, tails, store.logger, known, startupMeta);
+      store.startupMeta = startupMeta;
       store.lossReported = recovered.lossReported;
       store.adopt(recovered.logs, tails, opened.times);
     } catch (err) {
+      snapshot?.close();
       await marker?.close();
       await kv.close().catch(() => undefined);
       throw err;
     }
+    // an upgrade skipped it
+    if (store.startupMeta !== snapshot) snapshot?.close();
     return store;
   }
 
@@ -162,7 +175,10 @@ export class LogStore {
    * failed may have been stored after all), and the tail marker learns tails it lags behind.
    */
   private adopt(recovered: Map<number, LogState>, vouched: ReadonlyMap<number, number>, timed?: ReadonlyMap<number, number>): void {
-    for (const [shardId, log] of this.logs) {
+    // At open nothing holds a state object yet: recovery's map becomes the store's as it is
+    // (copying 100k entries into a second map was a tenth of the store's start-up).
+    if (this.logs.size === 0) this.logs = recovered;
+    for (const [shardId, log] of this.logs === recovered ? [] : this.logs) {
       if (recovered.has(shardId)) continue;
       this.logs.delete(shardId);
       this.logger.warn({ shardId }, 'a log is gone after reopening the data directory: a delete whose write failed was stored after all');
@@ -170,7 +186,9 @@ export class LogStore {
     }
     for (const [shardId, fresh] of recovered) {
       const log = this.logs.get(shardId);
-      if (log) {
+      if (log === fresh) {
+        // taken over as it is (at open)
+      } else if (log) {
         const grew = fresh.tail > log.tail;
         log.meta = fresh.meta;
         log.tail = fresh.tail;
@@ -187,7 +205,7 @@ export class LogStore {
       const stale = fresh.tail > (vouched.get(shardId) ?? LSN_BASE) || (timed !== undefined && fresh.tail > LSN_BASE && !timed.has(shardId));
       if (stale) this.marker?.set(shardId, fresh.tail, fresh.lastTimeMs);
     }
-    this.marker?.retain(new Set(recovered.keys()));
+    this.marker?.retain(recovered);
   }
 
   private assertWritable(): void {
@@ -310,6 +328,8 @@ export class LogStore {
   }
 
   private async writeGroup(group: Pending[]): Promise<void> {
+    // from now on LevelDB may differ from what the clean shutdown left
+    this.endStartupMeta();
     if (this.db.failure || this.state === 'closed') {
       const err = this.db.failure ?? new StoreError('STORE_CLOSED', 'the store is closed');
       for (const p of group) p.reject(err);
@@ -381,8 +401,22 @@ export class LogStore {
     return this.db.withKv(fn);
   }
 
+  /**
+   * Start-up has read what it needs: metadata reads go to LevelDB from now on (and the copy a
+   * clean shutdown left is freed).
+   */
+  startupDone(): void {
+    this.endStartupMeta();
+  }
+
+  private endStartupMeta(): void {
+    this.startupMeta?.close();
+    this.startupMeta = undefined;
+  }
+
   /** State from a reopened database; runs while the writer is held. */
   private async recover(kv: Kv): Promise<() => void> {
+    this.endStartupMeta();
     // Everything acknowledged must be there: the in-memory tails vouch for it.
     const vouched = new Map([...this.logs].map(([shardId, log]) => [shardId, log.tail]));
     const recovered = await loadLogs(kv, vouched, this.logger);
@@ -493,6 +527,16 @@ export class LogStore {
     return waitForGrowth(log, afterLsn, timeoutMs, signal, () => this.logs.get(shardId) === log);
   }
 
+  /** Writes the metadata snapshot for the next start; undefined if that failed (it then reads LevelDB). */
+  private async snapshotMeta(dir: string): Promise<number | undefined> {
+    try {
+      return await this.withKv((kv) => writeMetaSnapshot(kv, dir));
+    } catch (err) {
+      this.logger.warn({ err }, 'cannot write the metadata snapshot: the next start reads the metadata from the database');
+      return undefined;
+    }
+  }
+
   /** Waits until every queued write is written (and a reopen under way is done), then closes the database. */
   async close(): Promise<void> {
     if (this.state !== 'open') return;
@@ -501,12 +545,15 @@ export class LogStore {
     while (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
     this.state = 'closed';
     for (const log of this.logs.values()) wake(log);
+    this.endStartupMeta();
     const clean = this.options.location !== undefined && !this.db.failure && this.clearing === 0 && !this.lossReported;
+    // Nothing writes any more: the snapshot is what the next open finds (unless the record naming it is missing).
+    const snapshotDigest = clean ? await this.snapshotMeta(this.options.location!) : undefined;
     const digest = await this.marker?.close(clean);
     await this.db.close();
     if (clean && digest !== undefined) {
       try {
-        recordCleanShutdown(this.options.location!, digest);
+        recordCleanShutdown(this.options.location!, digest, snapshotDigest);
       } catch (err) {
         this.logger.warn({ err }, 'cannot record the clean shutdown: the next start reads every shard\'s newest batch');
       }

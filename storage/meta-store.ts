@@ -10,6 +10,7 @@
 import type { Kv, KvOp } from './kv.js';
 import { readAllText } from './kv.js';
 import { metaKey, metaPrefixEnd } from './keys.js';
+import type { MetaSnapshot } from './meta-snapshot.js';
 
 export type MetaOp<T = unknown> = { type: 'put'; path: string; value: T } | { type: 'del'; path: string };
 
@@ -19,8 +20,13 @@ export function metaOpToKv(op: MetaOp): KvOp {
     : { type: 'del', key: metaKey(op.path) };
 }
 
-/** Every entry of `kv` whose path starts with `prefix`, in path order. */
-export async function listMeta<T>(kv: Kv, prefix: string): Promise<Array<{ path: string; value: T }>> {
+/**
+ * Every entry of `kv` whose path starts with `prefix`, in path order; from `snapshot` when given
+ * and it can say (see meta-snapshot.ts).
+ */
+export async function listMeta<T>(kv: Kv, prefix: string, snapshot?: MetaSnapshot): Promise<Array<{ path: string; value: T }>> {
+  const fromSnapshot = snapshot?.list<T>(prefix);
+  if (fromSnapshot) return fromSnapshot;
   const rows = await readAllText(kv, { gte: metaKey(prefix), lt: metaPrefixEnd(prefix) });
   // the key's first character is the one-byte metadata prefix
   return rows.map(([key, value]) => ({ path: key.slice(1), value: JSON.parse(value) as T }));
@@ -31,19 +37,23 @@ export interface MetaBackend {
   read<T>(fn: (kv: Kv) => Promise<T>): Promise<T>;
   /** writes one atomic batch through the store's writer */
   write(ops: KvOp[]): Promise<void>;
+  /** what a clean shutdown left, while nothing has been written since (see meta-snapshot.ts) */
+  snapshot(): MetaSnapshot | undefined;
 }
 
 export class MetaStore {
   constructor(private readonly backend: MetaBackend) {}
 
   async get<T>(path: string): Promise<T | undefined> {
+    const fromSnapshot = this.backend.snapshot()?.get<T>(path);
+    if (fromSnapshot) return fromSnapshot.found ? fromSnapshot.value : undefined;
     const value = await this.backend.read((kv) => kv.get(metaKey(path)));
     return value === undefined ? undefined : (JSON.parse(value.toString('utf8')) as T);
   }
 
   /** Every entry whose path starts with `prefix`, in path order. */
   list<T>(prefix: string): Promise<Array<{ path: string; value: T }>> {
-    return this.backend.read((kv) => listMeta<T>(kv, prefix));
+    return this.backend.read((kv) => listMeta<T>(kv, prefix, this.backend.snapshot()));
   }
 
   async write(ops: MetaOp[]): Promise<void> {

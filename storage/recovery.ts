@@ -7,6 +7,7 @@ import { dataKey, decodeDataKey, shardEndKey } from './keys.js';
 import type { Kv } from './kv.js';
 import { LSN_BASE, type LogMeta, type LogState } from './log-state.js';
 import type { StoreLogger } from './logger.js';
+import type { MetaSnapshot } from './meta-snapshot.js';
 import { listMeta } from './meta-store.js';
 import { SEGMENTS_PREFIX, type Segment } from './segment.js';
 
@@ -34,15 +35,17 @@ export async function loadLogs(
   vouched: ReadonlyMap<number, number>,
   logger: StoreLogger,
   known?: KnownTails,
+  /** the metadata a clean shutdown left, read instead of LevelDB's (see meta-snapshot.ts) */
+  snapshot?: MetaSnapshot,
 ): Promise<{ logs: Map<number, LogState>; lossReported: boolean }> {
   const logs = new Map<number, LogState>();
   let lossReported = false;
   // Two ordered scans and one jump per shard with data, however many logs there are: a seek and
   // an iterator per shard made start-up grow with the number of streams (20k streams: 6.4 s).
   // After a clean shutdown, no jump at all but for the shards the write-ahead log names.
-  const segmentsOf = await allSegments(kv);
+  const segmentsOf = await allSegments(kv, snapshot);
   const lastOf = known ? await knownLastBatches(kv, vouched, known) : await lastBatches(kv);
-  for (const { value: meta } of await listMeta<LogMeta>(kv, 'log/')) {
+  for (const { value: meta } of await listMeta<LogMeta>(kv, 'log/', snapshot)) {
     const segments = segmentsOf.get(meta.shardId) ?? [];
     const last = lastOf.get(meta.shardId);
     const lastLsn = last ? last.lsn : LSN_BASE;
@@ -115,9 +118,9 @@ async function knownLastBatches(kv: Kv, vouched: ReadonlyMap<number, number>, kn
 }
 
 /** Every log's segments, oldest first, from one scan of the segment metadata. */
-async function allSegments(kv: Kv): Promise<Map<number, Segment[]>> {
+async function allSegments(kv: Kv, snapshot: MetaSnapshot | undefined): Promise<Map<number, Segment[]>> {
   const out = new Map<number, Segment[]>();
-  for (const { path, value } of await listMeta<Segment>(kv, SEGMENTS_PREFIX)) {
+  for (const { path, value } of await listMeta<Segment>(kv, SEGMENTS_PREFIX, snapshot)) {
     const shardId = Number(path.slice(SEGMENTS_PREFIX.length, path.indexOf('/', SEGMENTS_PREFIX.length)));
     let list = out.get(shardId);
     if (!list) out.set(shardId, (list = []));

@@ -165,7 +165,7 @@ export class TailMarker {
   }
 
   /** Drops every shard not in `shardIds`. */
-  retain(shardIds: ReadonlySet<number>): void {
+  retain(shardIds: { has(shardId: number): boolean }): void {
     for (const shardId of [...this.slots.keys()]) if (!shardIds.has(shardId)) this.drop(shardId);
   }
 

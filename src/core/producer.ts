@@ -108,7 +108,7 @@ export class Producer {
         extra: `batchSize ${batch.batchSize} is more records than the payload can hold (at most ${maxRecords})`,
       });
     }
-    const statName = this.streams.shard(shardId)?.stream.name ?? streamName;
+    const statName = this.streams.streamOfShard(shardId)?.name ?? streamName;
     try {
       const { stream, lsn } = await this.streams.append(shardId, { compression: batch.compression, batchSize: batch.batchSize, payload: batch.payload });
       this.stats.recordAppend(statName, size, batch.batchSize);

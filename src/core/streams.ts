@@ -59,7 +59,8 @@ function internRangeKey(key: string): string {
 export class StreamCatalog {
   private readonly byName = new Map<string, StreamInfo>();
   private readonly byId = new Map<number, StreamInfo>();
-  private readonly byShard = new Map<number, { stream: StreamInfo; shard: ShardInfo }>();
+  /** each shard's stream; not a { stream, shard } pair per shard: 100k of them cost ~3 MB and start-up time */
+  private readonly byShard = new Map<number, StreamInfo>();
   /** names being created or deleted right now: concurrent requests for them lose at once */
   private readonly busy = new Set<string>();
   private retentionTimer: NodeJS.Timeout | undefined;
@@ -92,7 +93,7 @@ export class StreamCatalog {
     }
     this.byId.set(stream.id, stream);
     if (!stream.archived) this.byName.set(stream.name, stream);
-    for (const shard of stream.shards) this.byShard.set(shard.shardId, { stream, shard });
+    for (const shard of stream.shards) this.byShard.set(shard.shardId, stream);
     this.#listVersion++;
   }
 
@@ -152,6 +153,13 @@ export class StreamCatalog {
 
   byStreamId(id: number): StreamInfo | undefined {
     return this.byId.get(id);
+  }
+
+  /** Ids of the force-deleted streams whose logs are kept for their subscriptions. */
+  archivedStreamIds(): number[] {
+    const ids: number[] = [];
+    for (const stream of this.byId.values()) if (stream.archived) ids.push(stream.id);
+    return ids;
   }
 
   /** Changes whenever what `list()` returns may have changed (a listing encoded once can be kept until then). */
@@ -225,6 +233,13 @@ export class StreamCatalog {
 
   /** The shard and its (live or archived) stream, or undefined. */
   shard(shardId: number): { stream: StreamInfo; shard: ShardInfo } | undefined {
+    const stream = this.byShard.get(shardId);
+    const shard = stream?.shards.find((s) => s.shardId === shardId);
+    return stream && shard && { stream, shard };
+  }
+
+  /** The (live or archived) stream a shard belongs to, or undefined. */
+  streamOfShard(shardId: number): StreamInfo | undefined {
     return this.byShard.get(shardId);
   }
 
@@ -241,12 +256,12 @@ export class StreamCatalog {
     shardId: number,
     batch: { compression: number; batchSize: number; payload: Buffer },
   ): Promise<{ stream: StreamInfo; lsn: number; timeMs: number }> {
-    const found = this.byShard.get(shardId);
-    if (!found || found.stream.archived) {
+    const stream = this.byShard.get(shardId);
+    if (!stream || stream.archived) {
       throw unavailable(`NOTFOUND: shard ${shardId} does not exist or its stream was deleted`, { plainText: true });
     }
     const { lsn, timeMs } = await this.store.append(shardId, batch);
-    return { stream: found.stream, lsn, timeMs };
+    return { stream, lsn, timeMs };
   }
 
   /** Last LSN of the shard, 0 when the shard never had data. */

@@ -110,9 +110,9 @@ export class SubscriptionManager {
       this.#ref(meta.streamId, +1);
     }
     // A crash between deleting the last subscription of a force-deleted stream and dropping its logs leaves
-    // an archived stream nobody reads. NOTE: reads the catalogue's own records (stream/<id>), which have no list API.
-    for (const { value } of await this.store.meta.list<{ id: number; archived?: boolean }>('stream/')) {
-      if (value.archived && !this.#holds(value.id)) await this.catalog.releaseArchived(value.id);
+    // an archived stream nobody reads.
+    for (const id of this.catalog.archivedStreamIds()) {
+      if (!this.#holds(id)) await this.catalog.releaseArchived(id);
     }
     this.log.debug({ subscriptions: this.#subs.size }, 'subscriptions loaded');
   }
