@@ -133,7 +133,8 @@ export class StreamCatalog {
       };
       await this.store.createLogs(shardIds, [op, { type: 'put', path: streamPath(streamId), value: stream }]);
       this.index(stream);
-      this.log.info({ stream: req.name, shardCount: req.shardCount }, 'stream created');
+      // debug: one line per create was a tenth of a create's server CPU when creating streams in bulk
+      this.log.debug({ stream: req.name, shardCount: req.shardCount }, 'stream created');
       return stream;
     } finally {
       this.busy.delete(req.name);
