@@ -7,6 +7,7 @@
  * all of hstream.proto (~100 ms) to read a record.
  */
 import protobuf from 'protobufjs';
+import { varintSize, WireType, writeTag, writeVarint } from './wire/protobuf.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -73,10 +74,159 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
-/** A JSON object as a serialized Struct (the payload of a JSON-flag record). */
+/**
+ * A JSON object as a serialized Struct (the payload of a JSON-flag record).
+ * Plain JSON values are written by hand, byte for byte what protobufjs
+ * writes: a continuous query encodes every output row, and protobufjs made
+ * three message objects per field on the way (Value, its conversion, the
+ * writer's ops), most of a row's garbage. Anything else (a sparse array, a
+ * `__proto__` key, a cycle deeper than the stack) goes through protobufjs as
+ * before, so it fails or converts the same way.
+ */
 export function encodeStruct(obj: Record<string, unknown>): Buffer {
+  const sizes: number[] = [];
+  if (structSize(obj, sizes, 0) === undefined) return encodeWithProtobufjs(obj);
+  const buf = Buffer.allocUnsafe(sizes[0]!);
+  const cursor = { next: 1 };
+  const end = writeStruct(buf, 0, obj, sizes, cursor);
+  if (end !== buf.length) throw new Error(`Struct: wrote ${end} of ${buf.length} bytes`);
+  return buf;
+}
+
+function encodeWithProtobufjs(obj: Record<string, unknown>): Buffer {
   const type = StructType();
   return Buffer.from(type.encode(type.fromObject(toStructMessage(obj))).finish());
+}
+
+/**
+ * Nesting the hand-written encoder takes on; deeper rows go through protobufjs, which refuses
+ * more than 100 nested messages (two per level), so the hand-written one never accepts a row it
+ * would refuse.
+ */
+const MAX_HAND_DEPTH = 32;
+
+const lenField = (bytes: number) => 1 + varintSize(bytes) + bytes;
+
+/**
+ * Sizes of a Struct and of every message and string inside it, pushed in the
+ * order writeStruct needs them (so nothing is measured twice); undefined when
+ * the value is not plain JSON.
+ */
+function structSize(obj: Record<string, unknown>, sizes: number[], depth: number): number | undefined {
+  if (depth > MAX_HAND_DEPTH) return undefined;
+  const at = sizes.push(0) - 1;
+  let size = 0;
+  for (const key of Object.keys(obj)) {
+    if (key === '__proto__') return undefined;
+    const keyBytes = Buffer.byteLength(key);
+    sizes.push(keyBytes);
+    const value = valueSize(obj[key], sizes, depth);
+    if (value === undefined) return undefined;
+    const entry = lenField(keyBytes) + lenField(value);
+    size += lenField(entry);
+  }
+  sizes[at] = size;
+  return size;
+}
+
+function valueSize(v: unknown, sizes: number[], depth: number): number | undefined {
+  if (v === null || v === undefined) return 2;
+  switch (typeof v) {
+    case 'number':
+      return 9;
+    case 'boolean':
+      return 2;
+    case 'string': {
+      const bytes = Buffer.byteLength(v);
+      sizes.push(bytes);
+      return lenField(bytes);
+    }
+    case 'object': {
+      if (!Array.isArray(v)) {
+        const inner = structSize(v as Record<string, unknown>, sizes, depth + 1);
+        return inner === undefined ? undefined : lenField(inner);
+      }
+      if (depth + 1 > MAX_HAND_DEPTH) return undefined;
+      const at = sizes.push(0) - 1;
+      let list = 0;
+      for (let i = 0; i < v.length; i++) {
+        if (!(i in v)) return undefined;
+        const item = valueSize(v[i], sizes, depth + 1);
+        if (item === undefined) return undefined;
+        list += lenField(item);
+      }
+      sizes[at] = list;
+      return lenField(list);
+    }
+    default:
+      // bigint, symbol, function: toValue makes them strings; let protobufjs do that
+      return undefined;
+  }
+}
+
+function writeStruct(buf: Buffer, pos: number, obj: Record<string, unknown>, sizes: number[], cursor: { next: number }): number {
+  for (const key of Object.keys(obj)) {
+    const keyBytes = sizes[cursor.next++]!;
+    const valueAt = cursor.next;
+    const value = obj[key];
+    // the entry's length needs the value's, which the sizes hold only for messages and strings
+    const valueBytes = valueSizeAt(value, sizes, valueAt);
+    const entry = lenField(keyBytes) + lenField(valueBytes);
+    pos = writeTag(buf, pos, 1, WireType.Len);
+    pos = writeVarint(buf, pos, entry);
+    pos = writeTag(buf, pos, 1, WireType.Len);
+    pos = writeVarint(buf, pos, keyBytes);
+    pos += buf.write(key, pos, 'utf8');
+    pos = writeTag(buf, pos, 2, WireType.Len);
+    pos = writeVarint(buf, pos, valueBytes);
+    pos = writeValue(buf, pos, value, sizes, cursor);
+  }
+  return pos;
+}
+
+/** The size of a Value whose own sizes (if any) start at sizes[at]. */
+function valueSizeAt(v: unknown, sizes: number[], at: number): number {
+  if (v === null || v === undefined || typeof v === 'boolean') return 2;
+  if (typeof v === 'number') return 9;
+  return lenField(sizes[at]!);
+}
+
+function writeValue(buf: Buffer, pos: number, v: unknown, sizes: number[], cursor: { next: number }): number {
+  if (v === null || v === undefined) {
+    buf[pos++] = 0x08; // null_value = 1, varint
+    buf[pos++] = 0;
+    return pos;
+  }
+  switch (typeof v) {
+    case 'number':
+      buf[pos++] = 0x11; // number_value = 2, fixed64
+      return buf.writeDoubleLE(v, pos);
+    case 'boolean':
+      buf[pos++] = 0x20; // bool_value = 4, varint
+      buf[pos++] = v ? 1 : 0;
+      return pos;
+    case 'string': {
+      pos = writeTag(buf, pos, 3, WireType.Len);
+      pos = writeVarint(buf, pos, sizes[cursor.next++]!);
+      return pos + buf.write(v, pos, 'utf8');
+    }
+    default: {
+      const size = sizes[cursor.next++]!;
+      if (!Array.isArray(v)) {
+        pos = writeTag(buf, pos, 5, WireType.Len);
+        pos = writeVarint(buf, pos, size);
+        return writeStruct(buf, pos, v as Record<string, unknown>, sizes, cursor);
+      }
+      pos = writeTag(buf, pos, 6, WireType.Len);
+      pos = writeVarint(buf, pos, size);
+      for (const item of v as unknown[]) {
+        pos = writeTag(buf, pos, 1, WireType.Len);
+        pos = writeVarint(buf, pos, valueSizeAt(item, sizes, cursor.next));
+        pos = writeValue(buf, pos, item, sizes, cursor);
+      }
+      return pos;
+    }
+  }
 }
 
 function fromValue(v: ValueMessage): JsonValue {
