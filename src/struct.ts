@@ -7,7 +7,7 @@
  * all of hstream.proto (~100 ms) to read a record.
  */
 import protobuf from 'protobufjs';
-import { varintSize, WireType, writeTag, writeVarint } from './wire/protobuf.js';
+import { varintSize, WireReader, WireType, writeTag, writeVarint } from './wire/protobuf.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -264,8 +264,125 @@ export function fromStructMessage(s: StructMessage): JsonObject {
   return out;
 }
 
-/** Decodes a serialized Struct into a JSON object; throws when the bytes are not a Struct. */
+/**
+ * Decodes a serialized Struct into a JSON object; throws when the bytes are not a Struct.
+ *
+ * A continuous query decodes every input record here. Structs as clients
+ * write them (each map entry a key and a Value, each Value one kind) are read
+ * straight into the JSON object; protobufjs made a message object per Value,
+ * a converted copy of each, then this object. Anything else (unknown fields,
+ * a Value with two kinds, a map entry without a value, a `__proto__` key,
+ * nesting past 32 levels, damaged bytes) is left to protobufjs, so it reads
+ * or fails exactly as before.
+ */
 export function decodeStruct(payload: Uint8Array): JsonObject {
+  // protobufjs reads strings of a plain Uint8Array with its own UTF-8 decoder, not Node's
+  if (!Buffer.isBuffer(payload)) return decodeWithProtobufjs(payload);
+  try {
+    const r = new WireReader(payload);
+    const out = readStruct(r, r.end, 0);
+    if (r.pos !== r.end) throw NOT_PLAIN;
+    return out;
+  } catch {
+    return decodeWithProtobufjs(payload);
+  }
+}
+
+function decodeWithProtobufjs(payload: Uint8Array): JsonObject {
   const type = StructType();
   return fromStructMessage(type.toObject(type.decode(payload), { oneofs: true, enums: Number, longs: Number, defaults: false }) as StructMessage);
+}
+
+/** Thrown (one shared instance) when the bytes are not in the shape the hand-written reader takes. */
+const NOT_PLAIN = new Error('not a plainly encoded Struct');
+
+// field keys, (field number << 3) | wire type
+const KEY_FIELD_1_LEN = 0x0a;
+const KEY_FIELD_2_LEN = 0x12;
+const VALUE_NULL = 0x08;
+const VALUE_NUMBER = 0x11;
+const VALUE_STRING = 0x1a;
+const VALUE_BOOL = 0x20;
+const VALUE_STRUCT = 0x2a;
+const VALUE_LIST = 0x32;
+
+function readStruct(r: WireReader, end: number, depth: number): JsonObject {
+  if (depth > MAX_HAND_DEPTH) throw NOT_PLAIN;
+  const out: JsonObject = {};
+  while (r.pos < end) {
+    if (r.uint32() !== KEY_FIELD_1_LEN) throw NOT_PLAIN;
+    const entryEnd = r.enter();
+    let name = '';
+    let value: JsonValue = null;
+    let hasValue = false;
+    while (r.pos < entryEnd) {
+      const key = r.uint32();
+      if (key === KEY_FIELD_1_LEN) name = r.string();
+      else if (key === KEY_FIELD_2_LEN) {
+        const valueEnd = r.enter();
+        value = readValue(r, valueEnd, depth);
+        r.leave(valueEnd);
+        hasValue = true;
+      } else throw NOT_PLAIN;
+    }
+    r.leave(entryEnd);
+    if (!hasValue || name === '__proto__') throw NOT_PLAIN;
+    out[name] = value;
+  }
+  return out;
+}
+
+function readValue(r: WireReader, end: number, depth: number): JsonValue {
+  // a Value with no kind set reads as null, as fromValue has it
+  if (r.pos >= end) return null;
+  let value: JsonValue;
+  switch (r.uint32()) {
+    case VALUE_NULL:
+      if (r.uint32() !== 0) throw NOT_PLAIN;
+      value = null;
+      break;
+    case VALUE_NUMBER:
+      if (r.pos + 8 > end) throw NOT_PLAIN;
+      value = r.buf.readDoubleLE(r.pos);
+      r.pos += 8;
+      break;
+    case VALUE_STRING:
+      value = r.string();
+      break;
+    case VALUE_BOOL: {
+      const b = r.uint32();
+      if (b > 1) throw NOT_PLAIN;
+      value = b === 1;
+      break;
+    }
+    case VALUE_STRUCT: {
+      const structEnd = r.enter();
+      value = readStruct(r, structEnd, depth + 1);
+      r.leave(structEnd);
+      break;
+    }
+    case VALUE_LIST: {
+      const listEnd = r.enter();
+      value = readList(r, listEnd, depth + 1);
+      r.leave(listEnd);
+      break;
+    }
+    default:
+      throw NOT_PLAIN;
+  }
+  // more than one field in a Value: protobufjs's oneof rules decide which one counts
+  if (r.pos !== end) throw NOT_PLAIN;
+  return value;
+}
+
+function readList(r: WireReader, end: number, depth: number): JsonValue[] {
+  if (depth > MAX_HAND_DEPTH) throw NOT_PLAIN;
+  const values: JsonValue[] = [];
+  while (r.pos < end) {
+    if (r.uint32() !== KEY_FIELD_1_LEN) throw NOT_PLAIN;
+    const valueEnd = r.enter();
+    values.push(readValue(r, valueEnd, depth));
+    r.leave(valueEnd);
+  }
+  return values;
 }

@@ -5,7 +5,7 @@
  */
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { decodeStruct, encodeStruct, toStructMessage } from '../../src/struct.js';
+import { decodeStruct, encodeStruct, fromStructMessage, toStructMessage, type StructMessage } from '../../src/struct.js';
 import { rng } from '../helpers/rng.js';
 
 const bundled = protobuf.common.get('google/protobuf/struct.proto')!;
@@ -80,5 +80,48 @@ describe('encodeStruct', () => {
     }
     expect(() => viaProtobufjs({ sparse })).toThrow();
     expect(() => encodeStruct({ sparse })).toThrow();
+  });
+});
+
+describe('decodeStruct', () => {
+  const protobufjsReads = (bytes: Uint8Array) =>
+    fromStructMessage(Struct.toObject(Struct.decode(bytes), { oneofs: true, enums: Number, longs: Number, defaults: false }) as StructMessage);
+  /** what protobufjs makes of the bytes, or the error it throws */
+  const outcome = (read: () => unknown) => {
+    try {
+      return { value: read() };
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  };
+
+  it('reads what protobufjs reads from Structs as protobufjs writes them', () => {
+    const next = rng(43);
+    for (let round = 0; round < 300; round++) {
+      const bytes = viaProtobufjs(randomObject(next, 0));
+      expect(decodeStruct(bytes)).toEqual(protobufjsReads(bytes));
+    }
+  });
+
+  it('damaged or unusual bytes read, or fail, as protobufjs has them', () => {
+    const next = rng(47);
+    const extras = [
+      Buffer.from('0a0b0a016b12061a01611a0162', 'hex'), // a Value with its string written twice
+      Buffer.from('0a090a016b120408001a00', 'hex'), // a Value with two kinds (null, then a string)
+      Buffer.from('0a050a016b1200', 'hex'), // a Value with no kind
+      Buffer.from('0a030a0161', 'hex'), // a map entry without a value
+      Buffer.from('0a0f0a095f5f70726f746f5f5f12020800', 'hex'), // the key __proto__
+      Buffer.from('0a070a016b12023800', 'hex'), // an unknown field inside a Value
+      Buffer.from('0a070a016b12022002', 'hex'), // a bool of 2
+      Buffer.from('0a060a016b120120', 'hex'), // a bool with its value cut off
+    ];
+    for (const bytes of extras) expect(outcome(() => decodeStruct(bytes))).toEqual(outcome(() => protobufjsReads(bytes)));
+    for (let round = 0; round < 400; round++) {
+      const bytes = Buffer.from(viaProtobufjs(randomObject(next, 0)));
+      if (bytes.length === 0) continue;
+      const damaged = next() < 0.5 ? bytes.subarray(0, Math.floor(next() * bytes.length)) : bytes;
+      if (damaged === bytes) for (let i = 0; i < 3; i++) bytes[Math.floor(next() * bytes.length)] = Math.floor(next() * 256);
+      expect(outcome(() => decodeStruct(damaged))).toEqual(outcome(() => protobufjsReads(damaged)));
+    }
   });
 });
