@@ -2,9 +2,10 @@
  * JSON <-> google.protobuf.Struct, the payload of JSON-flag (HRecord) records
  * and the row type of query results. Upstream clients serialize a JSON object
  * as a Struct message: every JSON number becomes a double (`numberValue`),
- * `null` becomes `nullValue: NULL_VALUE`. Uses the Struct definition bundled
- * with protobufjs (the one hstream.proto imports), so tools need not parse
- * all of hstream.proto (~100 ms) to read a record.
+ * `null` becomes `nullValue: NULL_VALUE`. Plain rows are encoded and decoded
+ * by hand (encodeStruct, decodeStruct); the rest goes through the Struct
+ * definition bundled with protobufjs (the one hstream.proto imports), so tools
+ * need not parse all of hstream.proto (~100 ms) to read a record.
  */
 import protobuf from 'protobufjs';
 import { varintSize, WireReader, WireType, writeTag, writeVarint } from './wire/protobuf.js';
