@@ -28,7 +28,7 @@ import {
   type HStreamTarget,
 } from './clients.js';
 import { attachConsumer, createSubscription, type Consumer } from './consumer.js';
-import { anonRssMb, closedLoop, median, paired, processCpuMs, rssMb, type Measure, type Rep, type Scope } from './harness.js';
+import { anonRssMb, closedLoop, loopRecords, median, paired, processCpuMs, rssMb, withCpu, type Measure, type Rep, type Scope } from './harness.js';
 import { cpuMsPerSecond } from './idle.js';
 import { batchPool, type BatchPool } from './payload.js';
 import { compared, type Result, type Scenario } from './scenario.js';
@@ -110,21 +110,24 @@ async function createRows(ctx: Parameters<Scenario['run']>[0], scope: Scope, ser
   const measured = await paired(
     {
       warmUp: async () => undefined,
-      rep: async () => {
+      rep: () => {
         const count = Math.min(perRep, streams - created);
         const first = created;
         created += count;
-        const ms = await inParallel(count, CREATE_INFLIGHT, (i) =>
-          server.client.unary('CreateStream', { streamName: streamName(first + i), replicationFactor: 1, backlogDuration: 0, shardCount: 1 }, { deadlineMs: CALL_DEADLINE_MS }),
-        );
-        return { value: (count * 1000) / ms };
+        // CPU per 1k creates on both sides: with the machine loaded, the rate alone says little
+        return withCpu(server.child.pid, count, async () => {
+          const ms = await inParallel(count, CREATE_INFLIGHT, (i) =>
+            server.client.unary('CreateStream', { streamName: streamName(first + i), replicationFactor: 1, backlogDuration: 0, shardCount: 1 }, { deadlineMs: CALL_DEADLINE_MS }),
+          );
+          return { value: (count * 1000) / ms };
+        });
       },
     },
     {
       warmUp: async () => {
         await closedLoop(empty, CREATE_INFLIGHT, ctx.timing.warmUpMs);
       },
-      rep: () => closedLoop(empty, CREATE_INFLIGHT, ctx.timing.repMs),
+      rep: () => withCpu(base.child.pid, loopRecords(ctx.timing.repMs), () => closedLoop(empty, CREATE_INFLIGHT, ctx.timing.repMs)),
     },
     reps,
   );

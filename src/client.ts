@@ -20,6 +20,8 @@ const RECEIVE_WINDOW_BYTES = 4 * 1024 * 1024;
 
 export class HStreamClient {
   readonly raw: grpc.Client;
+  /** each RPC's method bound once: a bind per call was garbage on every unary call */
+  readonly #methods = new Map<string, (...args: unknown[]) => unknown>();
 
   constructor(address: string, credentials = grpc.credentials.createInsecure(), options: grpc.ClientOptions = {}) {
     const Ctor = hstreamApiClient();
@@ -27,9 +29,13 @@ export class HStreamClient {
   }
 
   private method(name: string): (...args: unknown[]) => unknown {
+    let bound = this.#methods.get(name);
+    if (bound) return bound;
     const fn = (this.raw as unknown as Record<string, unknown>)[name];
     if (typeof fn !== 'function') throw new TypeError(`HStreamApi has no RPC ${name}`);
-    return (fn as (...args: unknown[]) => unknown).bind(this.raw);
+    bound = (fn as (...args: unknown[]) => unknown).bind(this.raw);
+    this.#methods.set(name, bound);
+    return bound;
   }
 
   /** A unary call; rejects with the grpc ServiceError (code, details). */

@@ -65,7 +65,36 @@ export async function openKv(location: string | undefined): Promise<Kv> {
       cause: err,
     });
   }
-  return db as unknown as Kv;
+  return withDirectBatch(db);
+}
+
+/** classic-level's own write: what abstract-level's batch() ends in after checking and re-encoding every op. */
+interface NativeBatch {
+  _batch(ops: KvOp[], options: { sync: boolean }): Promise<void>;
+}
+
+/**
+ * The database with batches handed straight to classic-level. abstract-level's batch() copies
+ * each op into a new object and looks its encodings up before that: about 5 µs of the main
+ * thread per op, two thirds of the cost of a CreateStream's three-op write (measured alone:
+ * 20 µs per create through batch(), 4 µs direct). The store's ops are already Buffers with
+ * buffer encodings, so none of that changes what is written. While the database is not open,
+ * batch() still runs, so a write then fails with abstract-level's error instead of reaching a
+ * closed native handle.
+ */
+function withDirectBatch(db: ClassicLevel<Buffer, Buffer>): Kv {
+  const kv = db as unknown as Kv;
+  const native = db as unknown as NativeBatch;
+  return {
+    batch: (ops, options) => {
+      if (db.status !== 'open' || ops.length === 0) return kv.batch(ops, options);
+      return native._batch(ops, { sync: options?.sync === true });
+    },
+    get: (key) => kv.get(key),
+    iterator: (options) => kv.iterator(options),
+    clear: (range) => kv.clear(range),
+    close: () => kv.close(),
+  };
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Hand-written codecs for the messages on the data path: Append replies,
  * every message that carries ReceivedRecords (StreamingFetch, ReadShard*,
- * ReadStream), and StreamingFetch requests (acks). Each carries one RecordId
- * per record, and protobufjs spends more on those hundred small messages
+ * ReadStream), StreamingFetch requests (acks), and CreateStream's Stream
+ * (creating streams in bulk is a path of its own). The record messages
+ * carry one RecordId per record, and protobufjs spends more on those hundred small messages
  * (object conversion, Long arithmetic for every uint64) than on the 100 KiB
  * payload next to them. Here a RecordId run that shares shardId and batchId
  * is encoded from one precomputed prefix, and uint64s stay plain numbers.
@@ -27,7 +28,7 @@ import {
   writeVarint,
   type U64Input,
 } from './protobuf.js';
-import { serializeStreamList, type EncodedStreamList, type WireStream } from './stream-list.js';
+import { encodeStream, serializeStreamList, type EncodedStreamList, type WireStream } from './stream-list.js';
 
 export interface WireRecordId {
   shardId: U64Input;
@@ -509,6 +510,25 @@ export interface DecodedStream {
   creationTime: WireTimestamp | null;
 }
 
+/** One Stream message: CreateStream's request on the server, its reply on the client. */
+export function decodeStream(bytes: Buffer): DecodedStream {
+  return readStream(new WireReader(bytes));
+}
+
+function readStream(r: WireReader): DecodedStream {
+  const stream: DecodedStream = { streamName: '', replicationFactor: 0, backlogDuration: 0, shardCount: 0, creationTime: null };
+  readFields(r, (field, type) => {
+    if (field === 1 && type === WireType.Len) stream.streamName = r.string();
+    else if (field === 2 && type === WireType.Varint) stream.replicationFactor = r.uint32();
+    else if (field === 3 && type === WireType.Varint) stream.backlogDuration = r.uint32();
+    else if (field === 4 && type === WireType.Varint) stream.shardCount = r.uint32();
+    else if (field === 5 && type === WireType.Len) stream.creationTime = decodeTimestamp(r);
+    else return false;
+    return true;
+  });
+  return stream;
+}
+
 /**
  * ListStreamsResponse on the client: protobufjs took ~170 ms to read a
  * listing of 100k streams into objects (issue 16), most of the call.
@@ -518,21 +538,46 @@ export function decodeListStreamsResponse(bytes: Buffer): { streams: DecodedStre
   const streams: DecodedStream[] = [];
   readFields(r, (field, type) => {
     if (field !== 1 || type !== WireType.Len) return false;
-    const inner = r.nested();
-    const stream: DecodedStream = { streamName: '', replicationFactor: 0, backlogDuration: 0, shardCount: 0, creationTime: null };
-    readFields(inner, (f, t) => {
-      if (f === 1 && t === WireType.Len) stream.streamName = inner.string();
-      else if (f === 2 && t === WireType.Varint) stream.replicationFactor = inner.uint32();
-      else if (f === 3 && t === WireType.Varint) stream.backlogDuration = inner.uint32();
-      else if (f === 4 && t === WireType.Varint) stream.shardCount = inner.uint32();
-      else if (f === 5 && t === WireType.Len) stream.creationTime = decodeTimestamp(inner);
-      else return false;
-      return true;
-    });
-    streams.push(stream);
+    streams.push(readStream(r.nested()));
     return true;
   });
   return { streams };
+}
+
+const isUint32 = (n: unknown) => n === undefined || (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff);
+const isU64 = (n: unknown) => n === undefined || (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) || (typeof n === 'string' && /^\d{1,18}$/.test(n));
+
+/**
+ * Whether `m` is a Stream the hand-written encoder writes exactly as
+ * protobufjs would: plain field values only. Anything else (strings for
+ * numbers, negative seconds, extra conversions protobufjs applies) is left
+ * to protobufjs, so a caller sees the same bytes and the same errors.
+ */
+function isPlainStream(m: unknown): m is WireStream {
+  if (typeof m !== 'object' || m === null) return false;
+  const s = m as Record<string, unknown>;
+  if (typeof s['streamName'] !== 'string' || !isUint32(s['replicationFactor']) || !isUint32(s['backlogDuration']) || !isUint32(s['shardCount'])) return false;
+  const ts = s['creationTime'];
+  if (ts === undefined || ts === null) return true;
+  if (typeof ts !== 'object') return false;
+  const t = ts as Record<string, unknown>;
+  return isU64(t['seconds']) && (t['nanos'] === undefined || (typeof t['nanos'] === 'number' && Number.isInteger(t['nanos']) && t['nanos'] >= 0 && t['nanos'] <= 0x7fffffff));
+}
+
+/** Encodes a plain Stream by hand and anything else with protobufjs (`fallback`). */
+function streamSerializer(fallback: (m: unknown) => Buffer): (m: unknown) => Buffer {
+  return (m) => {
+    if (!isPlainStream(m)) return fallback(m);
+    const s = m as Partial<WireStream> & { streamName: string };
+    const ts = s.creationTime;
+    return encodeStream({
+      streamName: s.streamName,
+      replicationFactor: s.replicationFactor ?? 0,
+      backlogDuration: s.backlogDuration ?? 0,
+      shardCount: s.shardCount ?? 0,
+      creationTime: ts ? { seconds: ts.seconds ?? 0, nanos: ts.nanos ?? 0 } : null,
+    });
+  };
 }
 
 // ------------------------------------------------------- service definitions
@@ -561,6 +606,8 @@ export function withServerHotCodecs(definition: grpc.ServiceDefinition): grpc.Se
   };
   for (const name of RECEIVED_LISTS) codecs[name] = { responseSerialize: (m) => encodeReceivedRecords(m as { receivedRecords: WireReceivedRecord[] }, true) };
   for (const name of ['ListStreams', 'ListStreamsWithPrefix']) codecs[name] = { responseSerialize: (m) => serializeStreamList(m as EncodedStreamList | { streams: WireStream[] }) };
+  const create = definition['CreateStream'];
+  if (create) codecs['CreateStream'] = { requestDeserialize: (b: Buffer) => decodeStream(b), responseSerialize: streamSerializer(create.responseSerialize) };
   return swap(definition, codecs);
 }
 
@@ -575,5 +622,7 @@ export function withClientHotCodecs(definition: grpc.ServiceDefinition): grpc.Se
   };
   for (const name of RECEIVED_LISTS) codecs[name] = { responseDeserialize: (b: Buffer) => decodeReceivedRecordList(b) };
   for (const name of ['ListStreams', 'ListStreamsWithPrefix']) codecs[name] = { responseDeserialize: (b: Buffer) => decodeListStreamsResponse(b) };
+  const create = definition['CreateStream'];
+  if (create) codecs['CreateStream'] = { requestSerialize: streamSerializer(create.requestSerialize), responseDeserialize: (b: Buffer) => decodeStream(b) };
   return swap(definition, codecs);
 }

@@ -3,7 +3,8 @@
  * ListStreamsWithPrefix). With 100k streams protobufjs spent ~170 ms per
  * reply converting and encoding a hundred thousand small objects, and the
  * garbage it left made V8 mark a heap of that size again and again (issue
- * 16: a listing of 100k streams took over a second of server CPU).
+ * 16: a listing of 100k streams took over a second of server CPU). The
+ * same writer encodes a single Stream, CreateStream's request and reply.
  *
  * Reads the object shape the handlers give protobufjs under LOADER_OPTIONS
  * (src/proto.ts) and writes the same wire format: fields in number order,
@@ -27,6 +28,71 @@ export function encodeListStreamsResponse(message: { streams: WireStream[] }): B
   return encodeStreamEntries(message.streams).bytes;
 }
 
+/** Sizes of one Stream's parts, measured before it is written. */
+interface StreamLayout {
+  nameBytes: number;
+  /** creationTime.seconds as writeU64 takes it */
+  seconds: number | Buffer;
+  /** the Timestamp message's size, -1 without one */
+  tsSize: number;
+  /** the Stream message's size */
+  size: number;
+}
+
+function measureStream(s: WireStream): StreamLayout {
+  const nameBytes = Buffer.byteLength(s.streamName);
+  let size = nameBytes === 0 ? 0 : 1 + varintSize(nameBytes) + nameBytes;
+  size += intField(s.replicationFactor) + intField(s.backlogDuration) + intField(s.shardCount);
+  let seconds: number | Buffer = 0;
+  let tsSize = -1;
+  if (s.creationTime) {
+    seconds = u64Bytes(s.creationTime.seconds);
+    tsSize = (seconds === 0 ? 0 : 1 + u64Size(seconds)) + intField(s.creationTime.nanos);
+    size += 1 + varintSize(tsSize) + tsSize;
+  }
+  return { nameBytes, seconds, tsSize, size };
+}
+
+/** Writes the Stream message's fields (not its own tag and length) at `pos`; returns the position after them. */
+function writeStream(buf: Buffer, pos: number, s: WireStream, layout: StreamLayout): number {
+  const writeInt = (field: number, n: number) => {
+    if (n === 0) return;
+    pos = writeTag(buf, pos, field, WireType.Varint);
+    pos = writeVarint(buf, pos, n >>> 0);
+  };
+  if (layout.nameBytes > 0) {
+    pos = writeTag(buf, pos, 1, WireType.Len);
+    pos = writeVarint(buf, pos, layout.nameBytes);
+    pos += buf.write(s.streamName, pos, 'utf8');
+  }
+  writeInt(2, s.replicationFactor);
+  writeInt(3, s.backlogDuration);
+  writeInt(4, s.shardCount);
+  if (layout.tsSize >= 0) {
+    pos = writeTag(buf, pos, 5, WireType.Len);
+    pos = writeVarint(buf, pos, layout.tsSize);
+    if (layout.seconds !== 0) {
+      pos = writeTag(buf, pos, 1, WireType.Varint);
+      pos = writeU64(buf, pos, layout.seconds);
+    }
+    writeInt(2, s.creationTime!.nanos);
+  }
+  return pos;
+}
+
+/**
+ * One Stream message: CreateStream's request and reply. protobufjs took as
+ * long to convert and encode this five-field message as the server spent on
+ * the rest of a create's handler.
+ */
+export function encodeStream(s: WireStream): Buffer {
+  const layout = measureStream(s);
+  const buf = Buffer.allocUnsafe(layout.size);
+  const end = writeStream(buf, 0, s, layout);
+  if (end !== layout.size) throw new Error(`Stream: wrote ${end} of ${layout.size} bytes`);
+  return buf;
+}
+
 /**
  * A ListStreamsResponse's bytes and where each Stream entry starts in them
  * (`offsets[i]`; `offsets[streams.length]` is the end). Each entry is the
@@ -34,59 +100,21 @@ export function encodeListStreamsResponse(message: { streams: WireStream[] }): B
  * order, is itself a valid ListStreamsResponse.
  */
 export function encodeStreamEntries(streams: readonly WireStream[]): { bytes: Buffer; offsets: Uint32Array } {
-  const nameBytes = new Array<number>(streams.length);
-  const seconds = new Array<number | Buffer>(streams.length);
-  const tsSizes = new Array<number>(streams.length);
-  const sizes = new Array<number>(streams.length);
+  const layouts = new Array<StreamLayout>(streams.length);
   let total = 0;
   for (let i = 0; i < streams.length; i++) {
-    const s = streams[i]!;
-    const name = Buffer.byteLength(s.streamName);
-    nameBytes[i] = name;
-    let size = name === 0 ? 0 : 1 + varintSize(name) + name;
-    size += intField(s.replicationFactor) + intField(s.backlogDuration) + intField(s.shardCount);
-    tsSizes[i] = -1;
-    if (s.creationTime) {
-      const sec = u64Bytes(s.creationTime.seconds);
-      seconds[i] = sec;
-      const ts = (sec === 0 ? 0 : 1 + u64Size(sec)) + intField(s.creationTime.nanos);
-      tsSizes[i] = ts;
-      size += 1 + varintSize(ts) + ts;
-    }
-    sizes[i] = size;
-    total += 1 + varintSize(size) + size;
+    const layout = measureStream(streams[i]!);
+    layouts[i] = layout;
+    total += 1 + varintSize(layout.size) + layout.size;
   }
   const buf = Buffer.allocUnsafe(total);
   const offsets = new Uint32Array(streams.length + 1);
   let pos = 0;
-  const writeInt = (field: number, n: number) => {
-    if (n === 0) return;
-    pos = writeTag(buf, pos, field, WireType.Varint);
-    pos = writeVarint(buf, pos, n >>> 0);
-  };
   for (let i = 0; i < streams.length; i++) {
-    const s = streams[i]!;
     offsets[i] = pos;
     pos = writeTag(buf, pos, 1, WireType.Len);
-    pos = writeVarint(buf, pos, sizes[i]!);
-    if (nameBytes[i]! > 0) {
-      pos = writeTag(buf, pos, 1, WireType.Len);
-      pos = writeVarint(buf, pos, nameBytes[i]!);
-      pos += buf.write(s.streamName, pos, 'utf8');
-    }
-    writeInt(2, s.replicationFactor);
-    writeInt(3, s.backlogDuration);
-    writeInt(4, s.shardCount);
-    if (tsSizes[i]! >= 0) {
-      pos = writeTag(buf, pos, 5, WireType.Len);
-      pos = writeVarint(buf, pos, tsSizes[i]!);
-      const sec = seconds[i]!;
-      if (sec !== 0) {
-        pos = writeTag(buf, pos, 1, WireType.Varint);
-        pos = writeU64(buf, pos, sec);
-      }
-      writeInt(2, s.creationTime!.nanos);
-    }
+    pos = writeVarint(buf, pos, layouts[i]!.size);
+    pos = writeStream(buf, pos, streams[i]!, layouts[i]!);
   }
   if (pos !== total) throw new Error(`ListStreamsResponse: wrote ${pos} of ${total} bytes`);
   offsets[streams.length] = pos;
