@@ -70,6 +70,7 @@ function upsertText(table: TableInfo, columns: readonly string[], key: readonly 
 
 class PgSession implements SqlSession {
   broken = false;
+  readonly pipelined = true;
   /** statement names this connection has prepared (PostgreSQL keeps them until it closes) */
   private readonly prepared = new Set<string>();
 
@@ -133,6 +134,8 @@ const dialect: SqlDialect = {
       query_timeout: QUERY_TIMEOUT_MS,
       keepAlive: true,
       application_name: 'hstreamlite-sink',
+      // queries go out without waiting for the previous answer: a write's transaction is one round trip
+      pipeline: true,
     });
     const session = new PgSession(client);
     try {
