@@ -77,6 +77,13 @@ describe('groupRuns', () => {
     const ops = Array.from({ length: 10 }, (_, i) => planRecord(rec({ id: i, name: 'x' }), table));
     expect(groupRuns(ops, { maxParams: 6, maxBytes: 1 << 20 }).map((r) => r.ops.length)).toEqual([3, 3, 3, 1]);
   });
+
+  it('cuts runs into the allowed row counts, in order, so statements repeat a few texts', () => {
+    const ops = Array.from({ length: 297 }, (_, i) => planRecord(rec({ id: i, name: 'x' }), table));
+    const runs = groupRuns(ops, { maxParams: 1 << 20, maxBytes: 1 << 30, maxRows: 100, statementRows: [100, 64, 32, 16, 8, 4, 2, 1] });
+    expect(runs.map((r) => r.ops.length)).toEqual([100, 100, 64, 32, 1]);
+    expect(runs.flatMap((r) => r.ops)).toEqual(ops);
+  });
 });
 
 describe('splitByKey', () => {
