@@ -23,9 +23,9 @@ function hasCode(err: unknown): err is { code: string } {
 
 /**
  * Rows per upsert statement. A write's rows go out in statements of this
- * many (one transaction), whose one text per table and column set is
- * prepared; 100 rows kept PostgreSQL's CPU per row as low as one 500-row
- * prepared statement did, at a few more round trips.
+ * many (one transaction, sent in one round trip), whose one text per table
+ * and column set is prepared; 100 rows kept PostgreSQL's CPU per row as low
+ * as one 500-row prepared statement did.
  */
 const PREPARED_ROWS = 100;
 /**
