@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { groupRuns, planRecord, type TableInfo } from '../../src/connectors/sql-rows.js';
 import { splitByKey } from '../../src/connectors/sql-writer.js';
 import { rec, rejection } from './sink-fixtures.js';
-import { UnmappableRecord } from '../../src/connectors/driver.js';
+import { payloadJson, UnmappableRecord } from '../../src/connectors/driver.js';
 import { encodeStruct } from '../../src/struct.js';
 
 const columns = ['id', 'name', 'n'];
@@ -46,6 +46,12 @@ describe('planRecord', () => {
     expect(() => planRecord(rec({ id: null, name: 'f' }), table)).toThrow(/primary key column "id"/);
     expect(() => planRecord(rec({ id: 8, nope: 1 }), table)).toThrow(/field "nope"/);
     expect(() => planRecord(rec({ id: 9, nope: 1 }), table)).toThrow(/field "nope"/);
+  });
+
+  it('quotes the payload of a JSON record that is no object (its text is not kept after parsing, so it is decoded again)', () => {
+    expect(() => planRecord(rec('[1, "two"]'), table)).toThrow(/payload is JSON but not an object: \[1, "two"\]/);
+    const r = rec('{"id":1}');
+    expect(payloadJson(r.record)).toMatchObject({ ok: true, text: '{"id":1}', value: { id: 1 } });
   });
 
   it('names the record it refuses', async () => {
