@@ -201,6 +201,7 @@ export const connectorScenarios: Scenario[] = [
           barePrepared100RecPerS: Math.round(prepared),
           ratioToBarePrepared100: Math.round((median(sink.map((r) => r.value)) / prepared) * 100) / 100,
           barePrepared100PgCpuMsPer1kRec: median(preparedReps.map((r) => Number(r.extra?.pgCpuMsPer1kRec ?? 0))),
+          barePrepared100ClientCpuMsPer1kRec: median(preparedReps.map((r) => Number(r.extra?.clientCpuMsPer1kRec ?? 0))),
         })];
       } finally {
         await db.stop();

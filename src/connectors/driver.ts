@@ -133,7 +133,7 @@ type ParsedRecord = HStreamRecord & { [parsedSlot]?: PayloadJson };
  * that take JSON read the result here.
  */
 export function payloadJson(record: HStreamRecord): PayloadJson {
-  return ((record as ParsedRecord)[parsedSlot] ??= parse(record));
+  return ((record as ParsedRecord)[parsedSlot] ??= parse(record, false));
 }
 
 /**
@@ -143,10 +143,27 @@ export function payloadJson(record: HStreamRecord): PayloadJson {
  * record alive until its file is written).
  */
 export function parsePayloadJson(record: HStreamRecord): PayloadJson {
-  return (record as ParsedRecord)[parsedSlot] ?? parse(record);
+  return (record as ParsedRecord)[parsedSlot] ?? parse(record, true);
 }
 
-function parse(record: HStreamRecord): PayloadJson {
+/**
+ * A payload parsed as JSON that does not keep its text: records parsed
+ * ahead wait for the write in flight, and a string copy of every payload
+ * beside its value was close to half of what they held, copied by every
+ * young-generation collection while they wait. The rare reader of the text
+ * (a message about the record) decodes it again.
+ */
+class ParsedPayload {
+  readonly ok = true;
+  constructor(readonly value: unknown, private readonly payload: Uint8Array) {}
+
+  get text(): string {
+    return utf8.decode(this.payload);
+  }
+}
+
+/** `keepText`: for a caller that reads the text of every record (a jsonl file) */
+function parse(record: HStreamRecord, keepText: boolean): PayloadJson {
   if (record.header.flag === 'JSON' && !startsAsJsonText(record.payload)) {
     // A JSON record is an HRecord: a serialized protobuf Struct, as official clients, SQL queries and
     // our sources write it. JSON text under the JSON flag is read as text below.
@@ -172,7 +189,8 @@ function parse(record: HStreamRecord): PayloadJson {
     return { ok: false, reason: 'not UTF-8', text: '' };
   }
   try {
-    return { ok: true, text, value: JSON.parse(text) as unknown };
+    const value = JSON.parse(text) as unknown;
+    return keepText ? { ok: true, text, value } : new ParsedPayload(value, record.payload);
   } catch {
     return { ok: false, reason: 'not JSON', text };
   }

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { SinkDriver } from './driver.js';
 import { sqlSinkSpec, type SqlSinkConfig } from './sql-config.js';
 import type { Run, SqlValue, TableInfo } from './sql-rows.js';
+import { UpsertTexts, type NamedText } from './pg-upsert-texts.js';
 import { checkSqlSink, openSqlSink, type SqlDialect, type SqlSession, type SqlStatement } from './sql-writer.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -22,54 +23,44 @@ function hasCode(err: unknown): err is { code: string } {
 
 /**
  * Rows per upsert statement. A write's rows go out in statements of this
- * many (one transaction), whose one text per table and column set is
- * prepared; 100 rows kept PostgreSQL's CPU per row as low as one 500-row
- * prepared statement did, at a few more round trips.
+ * many (one transaction, sent in one round trip), whose one text per table
+ * and column set is prepared; 100 rows kept PostgreSQL's CPU per row as low
+ * as one 500-row prepared statement did.
  */
 const PREPARED_ROWS = 100;
+/**
+ * The row counts a statement has: the rest of a write after its full
+ * statements goes out as a few smaller ones of these counts (97 rows: 64,
+ * 32 and 1), so every statement is one of eight texts per shape, prepared,
+ * instead of a text of its own that PostgreSQL parses and plans each time.
+ */
+const STATEMENT_ROWS = [PREPARED_ROWS, 64, 32, 16, 8, 4, 2, 1];
 /** prepared statements one connection keeps at most: a stream whose rows keep changing shape runs the rest unprepared */
 const MAX_PREPARED_PER_SESSION = 64;
 
-/**
- * Upsert texts by table, columns, key and row count. A sink's writes mostly
- * repeat a few shapes, and building the text of a 500-row statement (a
- * placeholder per value) on every write kept the database waiting.
- */
-const upsertTexts = new Map<string, { sql: string; name: string }>();
-let upsertTextSeq = 0;
-/** bounds the cache by its text, whatever the row counts and widths (about 4 MB) */
-const MAX_UPSERT_TEXT_CHARS = 2 * 1024 * 1024;
-let upsertTextChars = 0;
+/** as many texts as a connection keeps prepared, and at most about 4 MB of them, whatever the widths */
+const upsertTexts = new UpsertTexts(MAX_PREPARED_PER_SESSION, 2 * 1024 * 1024);
 
-function upsertText(table: TableInfo, columns: readonly string[], key: readonly string[], rows: number): { sql: string; name: string } {
-  const id = JSON.stringify([table.sqlName, columns, key, rows]);
-  const known = upsertTexts.get(id);
-  if (known !== undefined) return known;
-  const width = columns.length;
-  const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const marks: string[] = [];
-    for (let c = 1; c <= width; c++) marks.push(`$${r * width + c}`);
-    tuples.push(`(${marks.join(',')})`);
-  }
-  const keySet = new Set(key);
-  const updates = columns.filter((c) => !keySet.has(c)).map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
-  const sql = `INSERT INTO ${table.sqlName} (${columns.map(quoteIdent).join(',')}) VALUES ${tuples.join(',')}`
-    + ` ON CONFLICT (${key.map(quoteIdent).join(',')}) `
-    + (updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING');
-  if (upsertTextChars + sql.length > MAX_UPSERT_TEXT_CHARS) {
-    upsertTexts.clear();
-    upsertTextChars = 0;
-  }
-  // a name is never reused for another text, even after the cache was cleared
-  const entry = { sql, name: `hstreamlite_upsert_${++upsertTextSeq}` };
-  upsertTexts.set(id, entry);
-  upsertTextChars += sql.length;
-  return entry;
+function upsertText(table: TableInfo, columns: readonly string[], key: readonly string[], rows: number): NamedText {
+  return upsertTexts.get(JSON.stringify([table.sqlName, columns, key, rows]), () => {
+    const width = columns.length;
+    const tuples: string[] = [];
+    for (let r = 0; r < rows; r++) {
+      const marks: string[] = [];
+      for (let c = 1; c <= width; c++) marks.push(`$${r * width + c}`);
+      tuples.push(`(${marks.join(',')})`);
+    }
+    const keySet = new Set(key);
+    const updates = columns.filter((c) => !keySet.has(c)).map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
+    return `INSERT INTO ${table.sqlName} (${columns.map(quoteIdent).join(',')}) VALUES ${tuples.join(',')}`
+      + ` ON CONFLICT (${key.map(quoteIdent).join(',')}) `
+      + (updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING');
+  });
 }
 
 class PgSession implements SqlSession {
   broken = false;
+  readonly pipelined = true;
   /** statement names this connection has prepared (PostgreSQL keeps them until it closes) */
   private readonly prepared = new Set<string>();
 
@@ -119,7 +110,7 @@ const dialect: SqlDialect = {
   target: 'postgresql',
   defaultPort: 5432,
   // The protocol allows 65535 parameters a statement; stay well below, and below a few MiB of values.
-  limits: { maxParams: 30_000, maxBytes: 8 * 1024 * 1024, maxRows: PREPARED_ROWS },
+  limits: { maxParams: 30_000, maxBytes: 8 * 1024 * 1024, maxRows: PREPARED_ROWS, statementRows: STATEMENT_ROWS },
   beginSql: 'BEGIN',
 
   async connect(config: SqlSinkConfig): Promise<SqlSession> {
@@ -133,6 +124,8 @@ const dialect: SqlDialect = {
       query_timeout: QUERY_TIMEOUT_MS,
       keepAlive: true,
       application_name: 'hstreamlite-sink',
+      // queries go out without waiting for the previous answer: a write's transaction is one round trip
+      pipeline: true,
     });
     const session = new PgSession(client);
     try {
@@ -196,10 +189,10 @@ const dialect: SqlDialect = {
   upsert(table: TableInfo, run: Run): SqlStatement {
     const params: SqlValue[] = [];
     for (const op of run.ops) for (const v of op.values) params.push(v);
+    // Runs come in a few row counts (STATEMENT_ROWS), so a text recurs: prepared once per connection,
+    // PostgreSQL neither parses nor plans it again (that was half of its CPU for 500-row statements).
     const { sql, name } = upsertText(table, run.columns, run.conflict, run.ops.length);
-    // Full chunks share one text: prepared once per connection, PostgreSQL neither parses nor plans
-    // them again (that was half of its CPU for 500-row statements). Remainders vary; they are not kept.
-    return run.ops.length === PREPARED_ROWS ? { sql, params, name } : { sql, params };
+    return { sql, params, name };
   },
 
   delete(table: TableInfo, run: Run): SqlStatement {

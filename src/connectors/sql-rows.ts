@@ -222,6 +222,12 @@ export interface RunLimits {
   readonly maxBytes: number;
   /** rows per statement, so that most statements of a long write have one text a database can keep prepared */
   readonly maxRows?: number;
+  /**
+   * The row counts a statement may have, largest first, ending in 1: a run
+   * of another count is cut into runs of these, so a database sees few
+   * distinct texts it can keep prepared.
+   */
+  readonly statementRows?: readonly number[];
 }
 
 function approxBytes(values: readonly SqlValue[]): number {
@@ -241,7 +247,10 @@ export function groupRuns(ops: readonly RowOp[], limits: RunLimits): Run[] {
   const runs: Run[] = [];
   let current: { kind: RowOp['kind']; columns: readonly string[]; conflict: readonly string[]; ops: (RowOp | undefined)[]; keys: Map<string, number>; params: number; bytes: number } | undefined;
   const flush = () => {
-    if (current) runs.push({ kind: current.kind, columns: current.columns, conflict: current.conflict, ops: current.ops.filter((o): o is RowOp => o !== undefined) });
+    if (current) {
+      const { kind, columns, conflict } = current;
+      for (const part of cutToCounts(current.ops.filter((o): o is RowOp => o !== undefined), limits.statementRows)) runs.push({ kind, columns, conflict, ops: part });
+    }
     current = undefined;
   };
   for (const op of ops) {
@@ -275,4 +284,18 @@ export function groupRuns(ops: readonly RowOp[], limits: RunLimits): Run[] {
   }
   flush();
   return runs;
+}
+
+/** The rows in consecutive parts of the allowed counts, largest first (all in one part when any count goes). */
+function cutToCounts(ops: RowOp[], counts: readonly number[] | undefined): RowOp[][] {
+  if (counts === undefined || counts.includes(ops.length)) return [ops];
+  const parts: RowOp[][] = [];
+  let at = 0;
+  while (at < ops.length) {
+    const left = ops.length - at;
+    const size = counts.find((n) => n <= left) ?? left;
+    parts.push(ops.slice(at, at + size));
+    at += size;
+  }
+  return parts;
 }

@@ -18,6 +18,13 @@ export interface SqlSession {
   close(): Promise<void>;
   /** set once the connection reported an error: the writer opens a new one */
   readonly broken: boolean;
+  /**
+   * Statements passed to exec() without waiting go out at once and run in
+   * order, and the database aborts an open transaction at its first error
+   * (its COMMIT then rolls back): a transaction can be sent whole, in one
+   * round trip. MySQL goes on after a failed statement, so it must not.
+   */
+  readonly pipelined?: boolean;
 }
 
 export interface SqlStatement {
@@ -220,6 +227,7 @@ class SqlSinkWriter implements SinkWriter {
     const statements = groupRuns(ops, this.dialect.limits).map((run) => (run.kind === 'upsert' ? this.dialect.upsert(table, run) : this.dialect.delete(table, run)));
     // One statement is atomic on its own: skipping BEGIN/COMMIT saves two round trips per write.
     const transaction = statements.length > 1;
+    if (transaction && session.pipelined) return this.applyPipelined(session, statements);
     try {
       if (transaction) await session.exec(this.dialect.beginSql, []);
       for (const stmt of statements) await session.exec(stmt.sql, stmt.params, stmt.name);
@@ -228,6 +236,26 @@ class SqlSinkWriter implements SinkWriter {
       if (transaction) await this.rollback(session);
       throw err;
     }
+  }
+
+  /**
+   * A transaction sent whole: BEGIN, the statements and COMMIT without
+   * waiting between them, so the database works through a write while the
+   * next statements are still being serialized, and answers once. The first
+   * failure is the one to report: what follows it only says the transaction
+   * was already aborted.
+   */
+  private async applyPipelined(session: SqlSession, statements: readonly SqlStatement[]): Promise<void> {
+    const sent = [
+      session.exec(this.dialect.beginSql, []),
+      ...statements.map((stmt) => session.exec(stmt.sql, stmt.params, stmt.name)),
+      session.exec('COMMIT', []),
+    ];
+    const failure = (await Promise.allSettled(sent)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure === undefined) return;
+    // The COMMIT has rolled back already; this only matters if it never arrived.
+    await this.rollback(session);
+    throw failure.reason;
   }
 
   /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { groupRuns, planRecord, type TableInfo } from '../../src/connectors/sql-rows.js';
 import { splitByKey } from '../../src/connectors/sql-writer.js';
 import { rec, rejection } from './sink-fixtures.js';
-import { UnmappableRecord } from '../../src/connectors/driver.js';
+import { payloadJson, UnmappableRecord } from '../../src/connectors/driver.js';
 import { encodeStruct } from '../../src/struct.js';
 
 const columns = ['id', 'name', 'n'];
@@ -48,6 +48,12 @@ describe('planRecord', () => {
     expect(() => planRecord(rec({ id: 9, nope: 1 }), table)).toThrow(/field "nope"/);
   });
 
+  it('quotes the payload of a JSON record that is no object (its text is not kept after parsing, so it is decoded again)', () => {
+    expect(() => planRecord(rec('[1, "two"]'), table)).toThrow(/payload is JSON but not an object: \[1, "two"\]/);
+    const r = rec('{"id":1}');
+    expect(payloadJson(r.record)).toMatchObject({ ok: true, text: '{"id":1}', value: { id: 1 } });
+  });
+
   it('names the record it refuses', async () => {
     for (const payload of ['{', 'null', '"s"', '{"name":"no id"}', '{"id":null}', '{"id":1,"x":2}', '{"key":{"name":"a"},"value":{}}']) {
       const r = rec(payload);
@@ -76,6 +82,13 @@ describe('groupRuns', () => {
   it('splits a run that would bind too many values', () => {
     const ops = Array.from({ length: 10 }, (_, i) => planRecord(rec({ id: i, name: 'x' }), table));
     expect(groupRuns(ops, { maxParams: 6, maxBytes: 1 << 20 }).map((r) => r.ops.length)).toEqual([3, 3, 3, 1]);
+  });
+
+  it('cuts runs into the allowed row counts, in order, so statements repeat a few texts', () => {
+    const ops = Array.from({ length: 297 }, (_, i) => planRecord(rec({ id: i, name: 'x' }), table));
+    const runs = groupRuns(ops, { maxParams: 1 << 20, maxBytes: 1 << 30, maxRows: 100, statementRows: [100, 64, 32, 16, 8, 4, 2, 1] });
+    expect(runs.map((r) => r.ops.length)).toEqual([100, 100, 64, 32, 1]);
+    expect(runs.flatMap((r) => r.ops)).toEqual(ops);
   });
 });
 
