@@ -90,15 +90,20 @@ function perK(ms: number, records: number): number {
 const PG_PREPARED_ROWS = 100;
 
 /**
- * The bare loop: 1,000 rows per transaction, as one multi-row upsert, or
- * (`prepared`) as ten 100-row upserts of one prepared statement, the way the
- * sink sends them. The issue's baseline is the first; the second is in
- * `extra`, so the ratio to the best bare loop is there too.
+ * The bare loop: 1,000 rows per transaction, as one multi-row upsert (`multi`, the
+ * issue's baseline), as ten 100-row upserts of one prepared statement awaited one by
+ * one (`prepared`), or as the same prepared upserts written with BEGIN and COMMIT
+ * without waiting for each answer on a pipelining connection (`pipelined`, the way
+ * the sink sends them). The last two are in `extra`, so the ratio to the strongest
+ * bare loop is there too.
  */
-async function pgBaselineRep(db: TestPostgres, i: number, records: number, prepared = false): Promise<Rep> {
-  const table = `base_${prepared ? 'p' : ''}${i < 0 ? 'warm' : i}`;
+type PgLoopShape = 'multi' | 'prepared' | 'pipelined';
+
+async function pgBaselineRep(db: TestPostgres, i: number, records: number, shape: PgLoopShape = 'multi'): Promise<Rep> {
+  const prepared = shape !== 'multi';
+  const table = `base_${shape === 'multi' ? '' : shape.slice(0, 4)}${i < 0 ? 'warm' : i}`;
   await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, body text)`);
-  const client = new pg.Client({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database });
+  const client = new pg.Client({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, pipeline: shape === 'pipelined' });
   await client.connect();
   try {
     const t0 = performance.now();
@@ -106,15 +111,18 @@ async function pgBaselineRep(db: TestPostgres, i: number, records: number, prepa
     const client0 = process.cpuUsage();
     for (let from = 0; from < records; from += PG_ROWS_PER_STATEMENT) {
       const rows = Array.from({ length: Math.min(PG_ROWS_PER_STATEMENT, records - from) }, (_, k) => jsonRow(from + k));
-      await client.query('BEGIN');
+      const sent: Promise<unknown>[] = [client.query('BEGIN')];
       for (let at = 0; at < rows.length; at += prepared ? PG_PREPARED_ROWS : rows.length) {
         const part = rows.slice(at, prepared ? at + PG_PREPARED_ROWS : rows.length);
         const params = part.flatMap((r) => [r.id, r.body]);
         const values = part.map((_, k) => `($${2 * k + 1}, $${2 * k + 2})`).join(', ');
         const text = `INSERT INTO ${table} (id, body) VALUES ${values} ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body`;
-        await (prepared && part.length === PG_PREPARED_ROWS ? client.query({ name: `upsert_${table}`, text, values: params }) : client.query(text, params));
+        sent.push(prepared && part.length === PG_PREPARED_ROWS ? client.query({ name: `upsert_${table}`, text, values: params }) : client.query(text, params));
+        // unpipelined loops wait for each answer before sending the next statement
+        if (shape !== 'pipelined') await sent[sent.length - 1];
       }
-      await client.query('COMMIT');
+      sent.push(client.query('COMMIT'));
+      await Promise.all(sent);
     }
     const clientCpu = process.cpuUsage(client0);
     return {
@@ -187,21 +195,28 @@ export const connectorScenarios: Scenario[] = [
       try {
         const source = await startHStream(scope, { dataDir: scope.tempDir() });
         await pgBaselineRep(db, -1, 5_000);
-        await pgBaselineRep(db, -1, 5_000, true);
+        await pgBaselineRep(db, -1, 5_000, 'prepared');
+        await pgBaselineRep(db, -1, 5_000, 'pipelined');
         await pgSinkRep(db, source, -1, 5_000);
         const preparedReps: Rep[] = [];
+        const pipelinedReps: Rep[] = [];
         const { base, ours: sink } = await interleaved(ctx, 'connector/postgresql', (i) => pgBaselineRep(db, i, records), async (i) => {
           const rep = await pgSinkRep(db, source, i, records);
-          preparedReps.push(await pgBaselineRep(db, i, records, true));
+          preparedReps.push(await pgBaselineRep(db, i, records, 'prepared'));
+          pipelinedReps.push(await pgBaselineRep(db, i, records, 'pipelined'));
           return rep;
         });
         ctx.baselines.add(PG_BASELINE, 'rec/s', 'higher', base);
         const prepared = median(preparedReps.map((r) => r.value));
+        const pipelined = median(pipelinedReps.map((r) => r.value));
         return [compared(`connector/postgresql/records=${records}x1KiB-json`, 'rec/s', 'higher', sink, { name: PG_BASELINE, reps: base }, {
           barePrepared100RecPerS: Math.round(prepared),
           ratioToBarePrepared100: Math.round((median(sink.map((r) => r.value)) / prepared) * 100) / 100,
           barePrepared100PgCpuMsPer1kRec: median(preparedReps.map((r) => Number(r.extra?.pgCpuMsPer1kRec ?? 0))),
           barePrepared100ClientCpuMsPer1kRec: median(preparedReps.map((r) => Number(r.extra?.clientCpuMsPer1kRec ?? 0))),
+          barePipelined100RecPerS: Math.round(pipelined),
+          ratioToBarePipelined100: Math.round((median(sink.map((r) => r.value)) / pipelined) * 100) / 100,
+          barePipelined100ClientCpuMsPer1kRec: median(pipelinedReps.map((r) => Number(r.extra?.clientCpuMsPer1kRec ?? 0))),
         })];
       } finally {
         await db.stop();
