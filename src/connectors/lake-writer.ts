@@ -26,7 +26,7 @@ import type { LakeFile, LakeFileFormat } from './lake-encode.js';
 import { comparePos, fileName, lastInDirectory, partitionOf, writeAtomically, type Partitioning, type RecordPos } from './lake-files.js';
 import { RecordPacker } from './lake-records.js';
 import { coversFields, SchemaCatalog, type Field } from './lake-schema.js';
-import { encodeLakeFileOffThread, type EncoderPlace } from './parquet-encoder.js';
+import { encodeLakeFileOffThread } from './parquet-encoder.js';
 
 export interface LakeFormat {
   /** file extension, also what the replay scan looks for */
@@ -41,8 +41,6 @@ export interface LakeOptions {
   rollRecords: number;
   rollBytes: number;
   rollSeconds: number;
-  /** where files are encoded (tests ask for `inline`, as where no compiled worker script exists) */
-  encoder?: EncoderPlace;
 }
 
 export const REJECTED_DIR = '_rejected';
@@ -212,7 +210,7 @@ export class LakeWriter implements SinkWriter {
 
   #encode(file: OpenFile, fields: readonly Field[]): Promise<LakeFile> {
     const request = { format: this.#opts.format.encoding, shardId: file.shardId, fields, records: file.records.packed(), createdBy: 'hstreamlite parquet sink' };
-    return encodeLakeFileOffThread(request, this.#opts.encoder);
+    return encodeLakeFileOffThread(request);
   }
 
   #sealAll(): void {
