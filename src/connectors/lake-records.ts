@@ -31,9 +31,10 @@ export class RecordPacker {
   count = 0;
 
   /**
-   * Sized for what the file before it held, when known: shared memory is
-   * slow to allocate, so a file grows it rarely. At most a few MiB up front,
-   * as every shard's open file starts this way.
+   * Sized for what the file before it held, when known: fresh shared memory
+   * costs a page fault per page on first write (a few ms per 10,000 rows),
+   * so a file grows it rarely, and the writer reuses packers (`clear`). At
+   * most a few MiB up front, as every shard's open file starts this way.
    */
   constructor(expected?: { readonly records: number; readonly bytes: number }) {
     const size = (n: number | undefined, least: number, most: number) => Math.min(most, Math.max(least, Math.ceil((n ?? 0) * 1.1)));
@@ -52,6 +53,17 @@ export class RecordPacker {
     this.#meta[at + 1] = lsn;
     this.#meta[at + 2] = index * 2 + (raw ? 1 : 0);
     this.count++;
+  }
+
+  /** bytes of shared memory it holds */
+  get capacity(): number {
+    return this.#bytes.byteLength + this.#meta.byteLength;
+  }
+
+  /** Empty again, its memory kept: for the next file, once the encoder thread is done with this one's. */
+  clear(): void {
+    this.#used = 0;
+    this.count = 0;
   }
 
   packed(): PackedRecords {

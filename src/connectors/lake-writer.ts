@@ -44,6 +44,9 @@ export interface LakeOptions {
 }
 
 export const REJECTED_DIR = '_rejected';
+/** Packers kept for reuse: one file fills while one is encoded and one written. */
+const MAX_SPARE_PACKERS = 2;
+const MAX_SPARE_BYTES = 8 * 1024 * 1024;
 /** A file that could not be written is tried again after this long (and before every write). */
 const RETRY_MS = 5_000;
 
@@ -84,6 +87,8 @@ export class LakeWriter implements SinkWriter {
   #flushes: Promise<void> = Promise.resolve();
   /** the oldest sealed file failed to be written: it goes first, before more records are taken */
   #stuck = false;
+  /** packers of files written, for the next files: their memory is mapped already */
+  readonly #spare: RecordPacker[] = [];
   /** the size of the last file sealed: the next one is likely as large */
   #lastSealed: { records: number; bytes: number } | undefined;
   /** the schema the last sealed file will have been encoded with: the next one starts from it */
@@ -177,7 +182,7 @@ export class LakeWriter implements SinkWriter {
       file = undefined;
     }
     if (!file) {
-      file = { shardId, partition, openedAt: Date.now(), first: undefined, last: undefined, records: new RecordPacker(this.#lastSealed), batches: [], bytes: 0 };
+      file = { shardId, partition, openedAt: Date.now(), first: undefined, last: undefined, records: this.#spare.pop() ?? new RecordPacker(this.#lastSealed), batches: [], bytes: 0 };
       this.#open.set(shardId, file);
     }
     return file;
@@ -233,6 +238,11 @@ export class LakeWriter implements SinkWriter {
         this.#sealed.shift();
         this.#sealedBytes -= file.bytes;
         this.#ctx.durable(file.batches, file.rejectedCount ?? 0);
+        // the encoder thread is done with its records (the file is encoded and written)
+        if (this.#spare.length < MAX_SPARE_PACKERS && file.records.capacity <= MAX_SPARE_BYTES) {
+          file.records.clear();
+          this.#spare.push(file.records);
+        }
       }
       this.#stuck = false;
     } catch (err) {
