@@ -127,15 +127,17 @@ function decodeRecord(r: WireReader): HStreamRecord {
   let payload: Buffer = EMPTY;
   while (!r.done) {
     const [field, type] = r.tag();
-    if (field === 1 && type === WireType.Len) header = decodeHeader(r.nested());
+    // a header that occurs again is merged into the first, as protobuf does with any embedded message
+    if (field === 1 && type === WireType.Len) header = decodeHeader(r.nested(), header);
     else if (field === 2 && type === WireType.Len) payload = r.bytes();
     else r.skip(type, field);
   }
   return { header: header ?? { flag: 'JSON', attributes: {}, key: '' }, payload };
 }
 
-function decodeHeader(r: WireReader): HStreamRecord['header'] {
-  const header: HStreamRecord['header'] = { flag: 'JSON', attributes: {}, key: '' };
+/** Reads a header into `into` when the record had one already: fields it sets replace, attributes add up. */
+function decodeHeader(r: WireReader, into?: HStreamRecord['header']): HStreamRecord['header'] {
+  const header: HStreamRecord['header'] = into ?? { flag: 'JSON', attributes: {}, key: '' };
   while (!r.done) {
     const [field, type] = r.tag();
     if (field === 1 && type === WireType.Varint) header.flag = r.uint32() === 1 ? 'RAW' : 'JSON';

@@ -43,6 +43,9 @@ export interface SinkRecord {
   /** "shardId-batchId-index", as clients print record ids */
   readonly id: string;
   readonly shardId: number;
+  /** the id's parts: the batch's LSN and the record's index in it */
+  readonly lsn: number;
+  readonly index: number;
   readonly record: HStreamRecord;
 }
 
@@ -133,17 +136,7 @@ type ParsedRecord = HStreamRecord & { [parsedSlot]?: PayloadJson };
  * that take JSON read the result here.
  */
 export function payloadJson(record: HStreamRecord): PayloadJson {
-  return ((record as ParsedRecord)[parsedSlot] ??= parse(record, false));
-}
-
-/**
- * The payload parsed as JSON, from the runtime's parse ahead when there was
- * one, else parsed now and not kept: for a writer that turns it into
- * something else at once (a holding writer would otherwise keep every parsed
- * record alive until its file is written).
- */
-export function parsePayloadJson(record: HStreamRecord): PayloadJson {
-  return (record as ParsedRecord)[parsedSlot] ?? parse(record, true);
+  return ((record as ParsedRecord)[parsedSlot] ??= readPayloadJson(record.payload, record.header.flag, false));
 }
 
 /**
@@ -162,13 +155,17 @@ class ParsedPayload {
   }
 }
 
-/** `keepText`: for a caller that reads the text of every record (a jsonl file) */
-function parse(record: HStreamRecord, keepText: boolean): PayloadJson {
-  if (record.header.flag === 'JSON' && !startsAsJsonText(record.payload)) {
+/**
+ * A payload read as JSON by its record's flag: what `payloadJson` does, for payloads held apart
+ * from their records (the lake encoder thread). `keepText`: for a caller that reads the text of
+ * every record (a jsonl file).
+ */
+export function readPayloadJson(payload: Uint8Array, flag: HStreamRecord['header']['flag'], keepText = true): PayloadJson {
+  if (flag === 'JSON' && !startsAsJsonText(payload[0])) {
     // A JSON record is an HRecord: a serialized protobuf Struct, as official clients, SQL queries and
     // our sources write it. JSON text under the JSON flag is read as text below.
     try {
-      const value = decodeStruct(record.payload);
+      const value = decodeStruct(payload);
       let text: string | undefined;
       // the text only when a driver asks (jsonl files, rejected lines): Parquet reads the value
       return {
@@ -184,20 +181,28 @@ function parse(record: HStreamRecord, keepText: boolean): PayloadJson {
   }
   let text: string;
   try {
-    text = utf8.decode(record.payload);
+    text = utf8.decode(payload);
   } catch {
     return { ok: false, reason: 'not UTF-8', text: '' };
   }
+  if (keepText) return readJsonText(text);
   try {
-    const value = JSON.parse(text) as unknown;
-    return keepText ? { ok: true, text, value } : new ParsedPayload(value, record.payload);
+    return new ParsedPayload(JSON.parse(text) as unknown, payload);
   } catch {
     return { ok: false, reason: 'not JSON', text };
   }
 }
 
-/** A serialized Struct is empty or starts with its first field's tag (0x0a); JSON text of an object starts with "{" or a space. */
-function startsAsJsonText(payload: Uint8Array): boolean {
-  const first = payload[0];
+/** A payload's text (decoded already) read as JSON: for JSON text under the JSON flag (`startsAsJsonText`) and RAW records. */
+export function readJsonText(text: string): PayloadJson {
+  try {
+    return { ok: true, text, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, reason: 'not JSON', text };
+  }
+}
+
+/** By its first byte: a serialized Struct is empty or starts with its first field's tag (0x0a); JSON text of an object starts with "{" or a space. */
+export function startsAsJsonText(first: number | undefined): boolean {
   return first === 0x7b || first === 0x20 || first === 0x09 || first === 0x0d;
 }

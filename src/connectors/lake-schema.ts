@@ -56,14 +56,75 @@ function kindOf(value: unknown): FieldType | undefined {
   }
 }
 
-export class SchemaCatalog {
+/**
+ * The fields inferred from records, starting from the fields files already
+ * have: what the encoder thread grows while it reads a file's records.
+ */
+export class FieldSet {
   readonly #fields = new Map<string, FieldType>();
+
+  constructor(fields: readonly Field[]) {
+    for (const f of fields) this.#fields.set(f.name, f.type);
+  }
+
+  get fields(): Field[] {
+    return [...this.#fields].map(([name, type]) => ({ name, type }));
+  }
+
+  /** Widens the fields to take the object; false (and no change) when it would pass MAX_FIELDS. */
+  observe(row: Record<string, unknown>): boolean {
+    if (this.#fits(row)) return true;
+    let added = 0;
+    for (const key in row) if (!this.#fields.has(key) && kindOf(row[key]) !== undefined) added++;
+    if (added > 0 && this.#fields.size + added > MAX_FIELDS) return false;
+    for (const key in row) {
+      const kind = kindOf(row[key]);
+      if (kind === undefined) continue;
+      const was = this.#fields.get(key);
+      if (was === kind || was === 'STRING') continue;
+      this.#fields.set(key, was === undefined ? kind : 'STRING');
+    }
+    return true;
+  }
+
+  /** Whether the fields take the object as it is (nearly every record): one look-up per field. */
+  #fits(row: Record<string, unknown>): boolean {
+    for (const key in row) {
+      const kind = kindOf(row[key]);
+      if (kind === undefined) continue;
+      const was = this.#fields.get(key);
+      if (was !== kind && was !== 'STRING') return false;
+    }
+    return true;
+  }
+}
+
+/** The changes from `from` to `to` (which only adds and widens), in `to`'s order. */
+function changesBetween(from: readonly Field[], to: readonly Field[]): SchemaVersion['changes'] {
+  const was = new Map(from.map((f) => [f.name, f.type]));
+  const changes: SchemaVersion['changes'] = [];
+  for (const { name, type } of to) {
+    const before = was.get(name);
+    if (before === type) continue;
+    changes.push(before === undefined ? { name, type } : { name, type, was: before });
+  }
+  return changes;
+}
+
+/** Whether a file of `fields` has every column of `saved` with its type: written after it, it is read with that schema. */
+export function coversFields(fields: readonly Field[], saved: readonly Field[]): boolean {
+  const have = new Map(fields.map((f) => [f.name, f.type]));
+  return saved.every((f) => have.get(f.name) === f.type);
+}
+
+/** The catalog as saved in `_schema.json`: the fields of the files written so far and their versions. */
+export class SchemaCatalog {
+  #fields: Field[];
   readonly #versions: SchemaVersion[];
-  #pending: SchemaVersion['changes'] = [];
 
   private constructor(file: CatalogFile | undefined) {
     this.#versions = file?.versions ?? [];
-    for (const f of file?.current.fields ?? []) this.#fields.set(f.name, f.type);
+    this.#fields = file?.current.fields ?? [];
   }
 
   /** The catalog of a lake directory (empty when it has none yet). */
@@ -82,59 +143,24 @@ export class SchemaCatalog {
     return new SchemaCatalog(file);
   }
 
-  get fields(): Field[] {
-    return [...this.#fields].map(([name, type]) => ({ name, type }));
+  get fields(): readonly Field[] {
+    return this.#fields;
   }
 
-  get changed(): boolean {
-    return this.#pending.length > 0;
-  }
-
-  /** Widens the schema to take the object; false (and no change) when it would pass MAX_FIELDS. */
-  observe(row: Record<string, unknown>): boolean {
-    if (this.#fits(row)) return true;
-    let added = 0;
-    for (const key in row) if (!this.#fields.has(key) && kindOf(row[key]) !== undefined) added++;
-    if (added > 0 && this.#fields.size + added > MAX_FIELDS) return false;
-    for (const key in row) {
-      const kind = kindOf(row[key]);
-      if (kind === undefined) continue;
-      const was = this.#fields.get(key);
-      if (was === kind || was === 'STRING') continue;
-      const type = was === undefined ? kind : 'STRING';
-      this.#fields.set(key, type);
-      this.#pending.push(was === undefined ? { name: key, type } : { name: key, type, was });
-    }
-    return true;
-  }
-
-  /** Whether the schema takes the object as it is (nearly every record): one look-up per field. */
-  #fits(row: Record<string, unknown>): boolean {
-    for (const key in row) {
-      const kind = kindOf(row[key]);
-      if (kind === undefined) continue;
-      const was = this.#fields.get(key);
-      if (was !== kind && was !== 'STRING') return false;
-    }
-    return true;
-  }
-
-  /** Writes the catalog with the changes since the last save as a new version, before the file `since` that first uses it. */
-  async save(dir: string, since: string): Promise<void> {
-    if (!this.changed) return;
-    // Records go on being observed while the catalog is written: their changes are the next version.
-    const changes = this.#pending;
-    this.#pending = [];
+  /**
+   * Records the fields of the file `since` as a new version when they are
+   * not the saved ones, before that file is written: the version names the
+   * first file that holds it, whatever files were sealed meanwhile.
+   */
+  async save(dir: string, since: string, fields: readonly Field[]): Promise<void> {
+    const changes = changesBetween(this.#fields, fields);
+    if (changes.length === 0) return;
     const version = (this.#versions.at(-1)?.version ?? 0) + 1;
-    const versions = [...this.#versions, { version, since, createdAt: new Date().toISOString(), changes }];
-    const file: CatalogFile = { current: { version, fields: this.fields }, versions };
-    try {
-      await writeAtomically(dir, SCHEMA_FILE, `${JSON.stringify(file, null, 2)}\n`);
-    } catch (err) {
-      this.#pending = [...changes, ...this.#pending];
-      throw err;
-    }
-    this.#versions.push(versions.at(-1)!);
+    const entry: SchemaVersion = { version, since, createdAt: new Date().toISOString(), changes };
+    const file: CatalogFile = { current: { version, fields: [...fields] }, versions: [...this.#versions, entry] };
+    await writeAtomically(dir, SCHEMA_FILE, `${JSON.stringify(file, null, 2)}\n`);
+    this.#versions.push(entry);
+    this.#fields = [...fields];
   }
 }
 

@@ -21,28 +21,17 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { parsePayloadJson, type SinkBatch, type SinkContext, type SinkWriter } from './driver.js';
-import { comparePos, fileName, lastInDirectory, partitionOf, posOfId, writeAtomically, type Partitioning, type RecordPos } from './lake-files.js';
-import { SchemaCatalog, type Field } from './lake-schema.js';
-
-/** A record that goes into a data file: its parsed object and its JSON text. */
-export interface LakeRow {
-  readonly value: Record<string, unknown>;
-  readonly text: string;
-}
-
-/** What a data file will hold, filled record by record as they are taken, encoded when the file is written. */
-export interface LakeBody {
-  readonly rows: number;
-  add(row: LakeRow): void;
-  /** the file's contents, every row in the schema's columns */
-  encode(fields: readonly Field[]): Promise<Uint8Array | string>;
-}
+import type { SinkBatch, SinkContext, SinkWriter } from './driver.js';
+import type { LakeFile, LakeFileFormat } from './lake-encode.js';
+import { comparePos, fileName, lastInDirectory, partitionOf, writeAtomically, type Partitioning, type RecordPos } from './lake-files.js';
+import { RecordPacker } from './lake-records.js';
+import { coversFields, SchemaCatalog, type Field } from './lake-schema.js';
+import { encodeLakeFileOffThread } from './parquet-encoder.js';
 
 export interface LakeFormat {
   /** file extension, also what the replay scan looks for */
   readonly ext: string;
-  body(): LakeBody;
+  readonly encoding: LakeFileFormat;
 }
 
 export interface LakeOptions {
@@ -55,6 +44,9 @@ export interface LakeOptions {
 }
 
 export const REJECTED_DIR = '_rejected';
+/** Packers kept for reuse: one file fills while one is encoded and one written. */
+const MAX_SPARE_PACKERS = 2;
+const MAX_SPARE_BYTES = 8 * 1024 * 1024;
 /** A file that could not be written is tried again after this long (and before every write). */
 const RETRY_MS = 5_000;
 
@@ -64,14 +56,14 @@ interface OpenFile {
   readonly openedAt: number;
   first: RecordPos | undefined;
   last: RecordPos | undefined;
-  readonly body: LakeBody;
-  /** `_rejected/` lines: record id, why, and the payload */
-  readonly rejected: string[];
+  /** the records' payloads and ids, read as JSON only by the encoder thread */
+  readonly records: RecordPacker;
   readonly batches: SinkBatch[];
-  records: number;
   bytes: number;
-  /** the data file's contents, encoded from when the file is sealed (while older files are still being written) */
-  encoded?: Promise<Uint8Array | string>;
+  /** the file's contents and schema, encoded from when the file is sealed (while older files are still being written) */
+  encoded?: Promise<LakeFile>;
+  /** records set aside in `_rejected/`, known once the file is encoded */
+  rejectedCount?: number;
 }
 
 export class LakeWriter implements SinkWriter {
@@ -95,6 +87,12 @@ export class LakeWriter implements SinkWriter {
   #flushes: Promise<void> = Promise.resolve();
   /** the oldest sealed file failed to be written: it goes first, before more records are taken */
   #stuck = false;
+  /** packers of files written, for the next files: their memory is mapped already */
+  readonly #spare: RecordPacker[] = [];
+  /** the size of the last file sealed: the next one is likely as large */
+  #lastSealed: { records: number; bytes: number } | undefined;
+  /** the schema the last sealed file will have been encoded with: the next one starts from it */
+  #sealedFields: Promise<readonly Field[]> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
   #serial: Promise<unknown> = Promise.resolve();
@@ -157,35 +155,20 @@ export class LakeWriter implements SinkWriter {
     for (const r of batch.records) {
       if (!this.#caughtUp.has(batch.shardId)) {
         const inFiles = this.#inFiles.get(partition)?.get(batch.shardId);
-        if (inFiles && comparePos(posOfId(r.id), inFiles) <= 0) continue;
+        if (inFiles && comparePos(r, inFiles) <= 0) continue;
         this.#caughtUp.add(batch.shardId);
       }
       file ??= this.#fileFor(batch.shardId, partition);
-      file.first ??= posOfId(r.id);
+      file.first ??= { lsn: r.lsn, index: r.index };
       last = r;
       records++;
       bytes += r.record.payload.length;
-      // parsed here and let go: the body keeps what the file needs, the parsed record dies young
-      const parsed = parsePayloadJson(r.record);
-      const value = parsed.ok ? parsed.value : undefined;
-      const reason = !parsed.ok
-        ? parsed.reason
-        : typeof value !== 'object' || value === null || Array.isArray(value)
-          ? 'not a JSON object'
-          : this.#schema.observe(value as Record<string, unknown>)
-            ? undefined
-            : 'more fields than a lake schema takes';
-      if (reason === undefined && parsed.ok) {
-        file.body.add(parsed as LakeRow);
-      } else {
-        const payload = parsed.ok || parsed.reason === 'not JSON' ? { payload: parsed.text } : { payloadBase64: r.record.payload.toString('base64') };
-        file.rejected.push(JSON.stringify({ recordId: r.id, reason, ...payload }));
-      }
+      // only copied here: the encoder thread reads it as JSON when the file is sealed
+      file.records.push(r.record.payload, r.lsn, r.index, r.record.header.flag === 'RAW');
     }
     if (!file) return false;
-    file.last = posOfId(last!.id);
+    file.last = { lsn: last!.lsn, index: last!.index };
     file.batches.push(batch);
-    file.records += records;
     file.bytes += bytes;
     this.#inOpen.records += records;
     this.#inOpen.bytes += bytes;
@@ -199,7 +182,7 @@ export class LakeWriter implements SinkWriter {
       file = undefined;
     }
     if (!file) {
-      file = { shardId, partition, openedAt: Date.now(), first: undefined, last: undefined, body: this.#opts.format.body(), rejected: [], batches: [], records: 0, bytes: 0 };
+      file = { shardId, partition, openedAt: Date.now(), first: undefined, last: undefined, records: this.#spare.pop() ?? new RecordPacker(this.#lastSealed), batches: [], bytes: 0 };
       this.#open.set(shardId, file);
     }
     return file;
@@ -216,16 +199,23 @@ export class LakeWriter implements SinkWriter {
 
   #seal(file: OpenFile): void {
     this.#open.delete(file.shardId);
-    this.#inOpen.records -= file.records;
+    this.#inOpen.records -= file.records.count;
     this.#inOpen.bytes -= file.bytes;
     this.#sealedBytes += file.bytes;
     this.#sealed.push(file);
+    this.#lastSealed = { records: file.records.count, bytes: file.bytes };
     // Encoding starts now: the encoder thread works on this file while the ones before it are
-    // written and fsynced. A failure surfaces when the file is put (and it is encoded again).
-    if (file.body.rows > 0) {
-      file.encoded = file.body.encode(this.#schema.fields);
-      file.encoded.catch(() => undefined);
-    }
+    // written and fsynced, starting from the schema the file before it ends with (requests are
+    // answered in order). A failure surfaces when the file is put (and it is encoded again).
+    const after = this.#sealedFields?.catch(() => this.#schema.fields) ?? Promise.resolve(this.#schema.fields);
+    file.encoded = after.then((fields) => this.#encode(file, fields));
+    file.encoded.catch(() => undefined);
+    this.#sealedFields = file.encoded.then((encoded) => encoded.fields);
+  }
+
+  #encode(file: OpenFile, fields: readonly Field[]): Promise<LakeFile> {
+    const request = { format: this.#opts.format.encoding, shardId: file.shardId, fields, records: file.records.packed(), createdBy: 'hstreamlite parquet sink' };
+    return encodeLakeFileOffThread(request);
   }
 
   #sealAll(): void {
@@ -247,7 +237,12 @@ export class LakeWriter implements SinkWriter {
         await this.#put(file);
         this.#sealed.shift();
         this.#sealedBytes -= file.bytes;
-        this.#ctx.durable(file.batches, file.rejected.length);
+        this.#ctx.durable(file.batches, file.rejectedCount ?? 0);
+        // the encoder thread is done with its records (the file is encoded and written)
+        if (this.#spare.length < MAX_SPARE_PACKERS && file.records.capacity <= MAX_SPARE_BYTES) {
+          file.records.clear();
+          this.#spare.push(file.records);
+        }
       }
       this.#stuck = false;
     } catch (err) {
@@ -258,22 +253,27 @@ export class LakeWriter implements SinkWriter {
 
   async #put(file: OpenFile): Promise<void> {
     const name = fileName(file.shardId, file.first!, file.last!, this.#opts.format.ext);
-    if (file.rejected.length > 0) {
-      // Before the data file, whose name is what a replay trusts: after a crash in between the
-      // rejected lines are written again (each carries its record id), never lost.
-      const dir = await this.#dir(join(REJECTED_DIR, file.partition));
-      await writeAtomically(dir, fileName(file.shardId, file.first!, file.last!, 'jsonl'), `${file.rejected.join('\n')}\n`);
-    }
-    if (file.body.rows === 0) return;
-    await this.#schema.save(this.#opts.dir, join(file.partition, name));
-    let data: Uint8Array | string;
+    let encoded: LakeFile;
     try {
-      data = await (file.encoded ??= file.body.encode(this.#schema.fields));
+      encoded = await (file.encoded ??= this.#encode(file, this.#schema.fields));
+      // Encoded after a file whose encoding failed (or before the catalog moved on): the files
+      // written so far have columns it lacks, so it is made again from the saved schema.
+      if (!coversFields(encoded.fields, this.#schema.fields)) encoded = await (file.encoded = this.#encode(file, this.#schema.fields));
     } catch (err) {
       file.encoded = undefined;
       throw err;
     }
-    await writeAtomically(await this.#dir(file.partition), name, data);
+    file.rejectedCount = encoded.rejected.length;
+    if (encoded.rejected.length > 0) {
+      // Before the data file, whose name is what a replay trusts: after a crash in between the
+      // rejected lines are written again (each carries its record id), never lost.
+      const dir = await this.#dir(join(REJECTED_DIR, file.partition));
+      await writeAtomically(dir, fileName(file.shardId, file.first!, file.last!, 'jsonl'), `${encoded.rejected.join('\n')}\n`);
+    }
+    if (encoded.data === undefined) return;
+    // this file's schema, as a new version naming it when it is the first to have it
+    await this.#schema.save(this.#opts.dir, join(file.partition, name), encoded.fields);
+    await writeAtomically(await this.#dir(file.partition), name, encoded.data);
     file.encoded = undefined;
   }
 

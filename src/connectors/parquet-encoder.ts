@@ -1,29 +1,33 @@
 /**
- * Parquet encoding off the server's thread: one worker thread for every
+ * Lake file encoding off the server's thread: one worker thread for every
  * lake sink of the process, started on first use, requests answered in
- * order. While it encodes a file the server goes on reading records; a
- * sink awaits the bytes before it writes them (exactly once stays the
- * writer's: temporary name, fsync, rename, then the offset).
+ * order. The server's thread only copies each record's payload into shared
+ * memory (lake-records.ts); reading the records as JSON, the schema, the
+ * columns and the Parquet encoding run here (lake-encode.ts) while the
+ * server goes on reading the next file's records. A sink awaits the file
+ * before it writes it (exactly once stays the writer's: temporary name,
+ * fsync, rename, then the offset).
  *
  * A worker that dies fails what it was encoding (the sink retries that
  * file) and the next request starts a new one. Where the compiled worker
- * script cannot be found, encoding runs in this thread instead.
+ * script cannot be found, encoding runs in this thread instead, on a turn of
+ * its own: the sink that asked (which holds its writer's lock while it
+ * seals files) has returned by then.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
+import { encodeLakeFile, type LakeFile, type LakeFileRequest } from './lake-encode.js';
 
 export interface EncodeRequest {
   readonly id: number;
-  readonly columns: ColumnSource[];
-  readonly createdBy: string;
+  readonly file: LakeFileRequest;
 }
 
-export type EncodeReply = { readonly id: number; readonly bytes: ArrayBuffer } | { readonly id: number; readonly error: string };
+export type EncodeReply = { readonly id: number; readonly file: LakeFile } | { readonly id: number; readonly error: string };
 
 interface Pending {
-  resolve(bytes: Uint8Array): void;
+  resolve(file: LakeFile): void;
   reject(err: Error): void;
 }
 
@@ -49,27 +53,26 @@ class EncoderThread {
       if (!pending) return;
       this.#pending.delete(reply.id);
       if (this.#pending.size === 0) this.#worker.unref();
-      if ('error' in reply) pending.reject(new Error(`encoding Parquet failed: ${reply.error}`));
-      else pending.resolve(new Uint8Array(reply.bytes));
+      if ('error' in reply) pending.reject(new Error(`encoding a lake file failed: ${reply.error}`));
+      else pending.resolve(reply.file);
     });
     const fail = (why: string) => {
       this.dead = true;
-      for (const p of this.#pending.values()) p.reject(new Error(`the Parquet encoder thread ${why}`));
+      for (const p of this.#pending.values()) p.reject(new Error(`the lake encoder thread ${why}`));
       this.#pending.clear();
     };
     this.#worker.on('error', (err) => fail(`failed: ${err.message}`));
     this.#worker.on('exit', (code) => fail(`exited with code ${code}`));
   }
 
-  encode(columns: ColumnSource[], createdBy: string): Promise<Uint8Array> {
+  encode(file: LakeFileRequest): Promise<LakeFile> {
     const id = this.#nextId++;
-    return new Promise<Uint8Array>((resolve, reject) => {
+    return new Promise<LakeFile>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       // held while it works for us, so a request never waits on a thread the process let go of
       this.#worker.ref();
-      // typed columns move to the thread instead of being copied (the caller lets go of them)
-      const transfer = columns.flatMap((c) => (c.data instanceof Float64Array ? [c.data.buffer as ArrayBuffer] : []));
-      this.#worker.postMessage({ id, columns, createdBy } satisfies EncodeRequest, transfer);
+      // the records are in shared memory: posting them copies no payload
+      this.#worker.postMessage({ id, file } satisfies EncodeRequest);
     });
   }
 }
@@ -77,10 +80,23 @@ class EncoderThread {
 let thread: EncoderThread | undefined;
 let script: string | null | undefined;
 
-/** The Parquet file of the columns, as bytes; typed-array columns are handed over (unusable here after). */
-export async function encodeParquet(columns: ColumnSource[], createdBy: string): Promise<Uint8Array> {
+/** Where files are encoded: the worker thread, or (`inline`, and without a compiled worker) this thread on a later turn. */
+export type EncoderPlace = 'thread' | 'inline';
+
+/** The file of the records: contents, the schema it was encoded with, the rejected records' lines. */
+export function encodeLakeFileOffThread(file: LakeFileRequest, place: EncoderPlace = 'thread'): Promise<LakeFile> {
   if (script === undefined) script = workerScript() ?? null;
-  if (script === null) return new Uint8Array(parquetWriteBuffer({ columnData: columns, createdBy }));
+  if (place === 'inline' || script === null) {
+    return new Promise((resolve, reject) =>
+      setImmediate(() => {
+        try {
+          resolve(encodeLakeFile(file));
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      }),
+    );
+  }
   if (!thread || thread.dead) thread = new EncoderThread(script);
-  return thread.encode(columns, createdBy);
+  return thread.encode(file);
 }

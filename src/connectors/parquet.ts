@@ -5,84 +5,22 @@
  * that are not JSON objects in `_rejected/`. Files are written exactly once
  * (lake-writer.ts). Parquet is encoded by hyparquet-writer: pure JavaScript,
  * no native or WebAssembly build, as fast as parquet-wasm on our rows at a
- * thirtieth of its install size; it runs on a thread of its own
- * (parquet-encoder.ts).
+ * thirtieth of its install size. The server's thread only gathers each
+ * file's payloads; reading them as JSON, the schema, the columns and the
+ * encoding run on a thread of its own (parquet-encoder.ts, lake-encode.ts).
  */
-import type { ColumnSource } from 'hyparquet-writer';
 import type { ConnectorConfig, SinkContext, SinkDriver } from './driver.js';
 import type { Partitioning } from './lake-files.js';
 import { lakeDirectory } from './lake-path.js';
-import { encodeParquet } from './parquet-encoder.js';
-import { columnValue, type Field } from './lake-schema.js';
-import { LakeWriter, type LakeBody, type LakeFormat, type LakeRow } from './lake-writer.js';
+import { LakeWriter, type LakeFormat } from './lake-writer.js';
 
 /** Half what the runtime lets a holding sink keep unacknowledged: one file is written while the next fills. */
 const MAX_ROLL_RECORDS = 10_000;
 /** Below the subscription's ack timeout (one hour), so a held record is never redelivered while its file is open. */
 const MAX_ROLL_SECONDS = 1800;
 
-/**
- * A Parquet file's rows as columns from the first record on: each record's
- * values go straight into their field's column (numbers unboxed), so the
- * parsed records need not be kept until the file is written.
- */
-class ColumnsBody implements LakeBody {
-  /** values as the records had them, by field; a column shorter than `rows` has nulls at its end */
-  readonly #columns = new Map<string, unknown[]>();
-  rows = 0;
-
-  add(row: LakeRow): void {
-    const { value } = row;
-    for (const key in value) {
-      const v = value[key];
-      if (v === undefined || v === null) continue;
-      let column = this.#columns.get(key);
-      if (!column) this.#columns.set(key, (column = []));
-      while (column.length < this.rows) column.push(null);
-      column.push(v);
-    }
-    this.rows++;
-  }
-
-  encode(fields: readonly Field[]): Promise<Uint8Array> {
-    const columns: ColumnSource[] = fields.map(({ name, type }) => {
-      const values = this.#columns.get(name) ?? [];
-      const parquetType = type === 'BOOLEAN' ? 'BOOLEAN' : type === 'DOUBLE' ? 'DOUBLE' : 'STRING';
-      // a number in every row: a Float64Array, which goes to the encoder thread without a copy
-      if (type === 'DOUBLE' && values.length === this.rows) {
-        const doubles = new Float64Array(this.rows);
-        let i = 0;
-        for (; i < this.rows && typeof values[i] === 'number'; i++) doubles[i] = values[i] as number;
-        if (i === this.rows) return { name, data: doubles, type: parquetType };
-      }
-      const data = new Array<boolean | number | string | null>(this.rows);
-      for (let i = 0; i < this.rows; i++) data[i] = columnValue(type, values[i]);
-      return { name, data, type: parquetType };
-    });
-    return encodeParquet(columns, 'hstreamlite parquet sink');
-  }
-}
-
-const parquetFormat: LakeFormat = { ext: 'parquet', body: () => new ColumnsBody() };
-
-class LinesBody implements LakeBody {
-  readonly #lines: string[] = [];
-
-  get rows(): number {
-    return this.#lines.length;
-  }
-
-  add(row: LakeRow): void {
-    // JSON text has raw line breaks only between tokens: such a record is written again on one line.
-    this.#lines.push(/[\r\n]/.test(row.text) ? JSON.stringify(row.value) : row.text);
-  }
-
-  async encode(): Promise<string> {
-    return `${this.#lines.join('\n')}\n`;
-  }
-}
-
-const jsonlFormat: LakeFormat = { ext: 'jsonl', body: () => new LinesBody() };
+const parquetFormat: LakeFormat = { ext: 'parquet', encoding: 'parquet' };
+const jsonlFormat: LakeFormat = { ext: 'jsonl', encoding: 'jsonl' };
 
 interface LakeConfig {
   path: string;

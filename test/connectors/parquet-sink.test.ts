@@ -154,6 +154,33 @@ describe('parquet sink', () => {
     expect(rows).toEqual({ n: 30, hums: 20, tags: '{"a":9}' });
   });
 
+  it('names in each schema version the first file that has it, when files sealed before the change are written after it', { timeout: 60_000 }, async () => {
+    const [shard] = await createStream(s.client, 'sealed_first', 1);
+    // appended before the connector starts, so one write seals the first two files and fills the third
+    // (the new field) before any of them is written
+    const ids = [
+      ...(await append('sealed_first', shard!, Array.from({ length: 10 }, (_, i) => ({ temp: i })))),
+      ...(await append('sealed_first', shard!, Array.from({ length: 10 }, (_, i) => ({ temp: 10 + i })))),
+      ...(await append('sealed_first', shard!, Array.from({ length: 10 }, (_, i) => ({ temp: 20 + i, hum: i })))),
+    ];
+    await create('lake_sealed', { stream: 'sealed_first', path: 'sealed_first', 'roll.records': 10, 'roll.seconds': 1800 });
+    const dir = join(root, 'sealed_first');
+    const parquet = await eventually(() => {
+      const files = filesUnder(dir).filter((f) => f.endsWith('.parquet'));
+      return files.length === 3 ? files : undefined;
+    }, 20_000, 100);
+    const named = (first: number) => parquet.find((f) => f.endsWith(`/${ids[first]}_${ids[first + 9]}.parquet`));
+    const catalog = JSON.parse(readFileSync(join(dir, '_schema.json'), 'utf8')) as { versions: Array<{ since: string; changes: unknown[] }> };
+    expect(catalog.versions.map((v) => ({ since: v.since, changes: v.changes }))).toEqual([
+      { since: named(0), changes: [{ name: 'temp', type: 'DOUBLE' }] },
+      { since: named(20), changes: [{ name: 'hum', type: 'DOUBLE' }] },
+    ]);
+    // each file has the columns of its version
+    const columns = async (file: string | undefined) => (await duckdbRows(`DESCRIBE SELECT * FROM read_parquet(${sqlString(join(dir, file!))}, hive_partitioning = false)`)).map((r) => r.column_name);
+    expect(await columns(named(10))).toEqual(['temp']);
+    expect(await columns(named(20))).toEqual(['temp', 'hum']);
+  });
+
   it('puts records that are not JSON objects in _rejected/ with their ids, and counts them', { timeout: 60_000 }, async () => {
     const [shard] = await createStream(s.client, 'mixed', 1);
     await create('lake3', { stream: 'mixed', path: 'mixed', 'roll.seconds': 1 });

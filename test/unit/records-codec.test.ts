@@ -1,8 +1,9 @@
 /**
  * The hand-written BatchHStreamRecords reader (src/records.ts) against
  * protobufjs reading the same bytes: every record, header, attribute and
- * payload the same, unknown fields skipped, and damaged bytes refused with
- * the batch's decode error instead of a crash or a wrong record.
+ * payload the same, unknown fields skipped, a header that occurs twice
+ * merged, and damaged bytes refused with the batch's decode error instead
+ * of a crash or a wrong record.
  */
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
@@ -83,6 +84,20 @@ describe('decodeRecords', () => {
       { header: { flag: 'RAW', attributes: { a: '' }, key: 'k' }, payload: Buffer.from('payload') },
       { header: { flag: 'JSON', attributes: {}, key: '' }, payload: Buffer.alloc(0) },
     ]);
+  });
+
+  // The protobuf encoding spec merges an embedded message that occurs more than once; protobufjs 7
+  // (ours) keeps only the last one, protobufjs 8 merges (its PR #2195): compared with the spec here.
+  it('merges a header that occurs twice in a record into one, as protobuf merges an embedded message', () => {
+    const varintField = (field: number, value: number) => Buffer.from([field << 3, value]);
+    const entry = (key: string, value: string) => lenField(2, Buffer.concat([lenField(1, Buffer.from(key)), lenField(2, Buffer.from(value))]));
+    const first = Buffer.concat([varintField(1, 1), entry('a', '1'), entry('b', '1'), lenField(3, Buffer.from('k1'))]);
+    // sets no flag and no key: those stay the first header's; its attributes add to them, b replaced
+    const second = Buffer.concat([entry('b', '2'), entry('c', '2')]);
+    const third = lenField(3, Buffer.from('k3'));
+    const record = Buffer.concat([lenField(1, first), lenField(2, Buffer.from('p')), lenField(1, second), lenField(1, third)]);
+    const bytes = lenField(1, record);
+    expect(decodeRecords(Compression.None, bytes)).toEqual([{ header: { flag: 'RAW', attributes: { a: '1', b: '2', c: '2' }, key: 'k3' }, payload: Buffer.from('p') }]);
   });
 
   it('refuses damaged batches with the decode error', () => {
