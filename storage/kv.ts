@@ -87,7 +87,7 @@ function withDirectBatch(db: ClassicLevel<Buffer, Buffer>): Kv {
   const native = db as unknown as NativeBatch;
   return {
     batch: (ops, options) => {
-      if (db.status !== 'open' || ops.length === 0) return kv.batch(ops, options);
+      if (db.status !== 'open' || ops.length === 0 || typeof native._batch !== 'function') return kv.batch(ops, options);
       return native._batch(ops, { sync: options?.sync === true });
     },
     get: (key) => kv.get(key),

@@ -142,15 +142,23 @@ export class LogStore {
     const clean = options.location === undefined ? undefined : takeCleanShutdown(options.location);
     const kv = await openDatabaseKv(options);
     const snapshot = options.location === undefined ? undefined : takeMetaSnapshot(options.location, clean?.metaSnapshotCrc32);
-    const opened: OpenedMarker =
-      options.location === undefined
-        ? { marker: undefined, tails: new Map(), times: new Map(), digest: undefined }
-        : TailMarker.open(options.location, options.sync, logger);
+    let opened: OpenedMarker;
+    let store: LogStore;
+    try {
+      opened =
+        options.location === undefined
+          ? { marker: undefined, tails: new Map(), times: new Map(), digest: undefined }
+          : TailMarker.open(options.location, options.sync, logger);
+      store = new LogStore(kv, options, opened.marker);
+    } catch (err) {
+      snapshot?.close();
+      await kv.close().catch(() => undefined);
+      throw err;
+    }
     const { marker, tails } = opened;
     // the marker must be the very one the shutdown left, every slot readable and written
     const trusted = clean !== undefined && opened.marker?.intact === true && opened.digest === clean.markerCrc32;
     const known: KnownTails | undefined = trusted ? { times: opened.times, check: clean.walShards } : undefined;
-    const store = new LogStore(kv, options, marker);
     try {
       // an upgrade rewrote the metadata the snapshot copies
       const startupMeta = (await openLayout(kv, store.logger)) ? undefined : snapshot;

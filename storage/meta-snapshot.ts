@@ -190,14 +190,6 @@ export class MetaSnapshot {
     return rows && prefix !== name ? rows.filter((row) => row.path.startsWith(prefix)) : rows;
   }
 
-  /** The record at `path`: `found` false when there is none; undefined when the snapshot cannot say. */
-  get<T>(path: string): { found: true; value: T } | { found: false } | undefined {
-    const rows = this.#group<T>(groupOf(path));
-    if (!rows) return undefined;
-    const row = rows.find((r) => r.path === path);
-    return row ? { found: true, value: row.value } : { found: false };
-  }
-
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

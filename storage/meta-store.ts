@@ -44,9 +44,8 @@ export interface MetaBackend {
 export class MetaStore {
   constructor(private readonly backend: MetaBackend) {}
 
+  /** Always from LevelDB: one point lookup, where the snapshot would read and parse the path's whole group. */
   async get<T>(path: string): Promise<T | undefined> {
-    const fromSnapshot = this.backend.snapshot()?.get<T>(path);
-    if (fromSnapshot) return fromSnapshot.found ? fromSnapshot.value : undefined;
     const value = await this.backend.read((kv) => kv.get(metaKey(path)));
     return value === undefined ? undefined : (JSON.parse(value.toString('utf8')) as T);
   }
