@@ -91,7 +91,7 @@ export function encodeLakeFile(req: LakeFileRequest): LakeFile {
     const raw = packedIsRaw(records, i);
     // ASCII JSON text (nearly every record) is read straight from its bytes; the rest as any sink reads a record
     const text = ascii?.text(start, end);
-    const parsed = text !== undefined && (raw || startsAsJsonText(text.charCodeAt(0))) ? readJsonText(text) : readPayloadJson(records.bytes.subarray(start, end), raw ? 'RAW' : 'JSON');
+    const parsed = text !== undefined && (raw || startsAsJsonText(text.charCodeAt(0))) ? readJsonText(text) : readPayloadJson(Buffer.from(records.bytes.buffer, records.bytes.byteOffset + start, end - start), raw ? 'RAW' : 'JSON');
     const value = parsed.ok ? parsed.value : undefined;
     const reason = !parsed.ok
       ? parsed.reason
