@@ -38,8 +38,12 @@ const STATEMENT_ROWS = [PREPARED_ROWS, 64, 32, 16, 8, 4, 2, 1];
 /** prepared statements one connection keeps at most: a stream whose rows keep changing shape runs the rest unprepared */
 const MAX_PREPARED_PER_SESSION = 64;
 
-/** as many texts as a connection keeps prepared, and at most about 4 MB of them, whatever the widths */
-const upsertTexts = new UpsertTexts(MAX_PREPARED_PER_SESSION, 2 * 1024 * 1024);
+/**
+ * Texts of every PostgreSQL sink in the process (eight per table shape): many shapes, bounded
+ * by size, at most about 4 MB whatever the widths. A connection prepares at most
+ * MAX_PREPARED_PER_SESSION of them.
+ */
+const upsertTexts = new UpsertTexts(512, 2 * 1024 * 1024);
 
 function upsertText(table: TableInfo, columns: readonly string[], key: readonly string[], rows: number): NamedText {
   return upsertTexts.get(JSON.stringify([table.sqlName, columns, key, rows]), () => {
