@@ -190,6 +190,10 @@ export class QueryManager {
       status: 'TASK_RUNNING',
       ownsSink: req.kind === 'stream' && req.createSink,
     };
+    // Where the sources stand as the query becomes visible (listed, RUNNING): the sink's creation
+    // and the metadata write below wait, and a record appended meanwhile by a client that saw the
+    // query must not be skipped.
+    const startAt = this.sourceTails(plan.sources);
     this.metas.set(meta.id, meta);
     if (meta.kind === 'view') this.views.set(meta.resultName, meta.id);
     try {
@@ -198,7 +202,7 @@ export class QueryManager {
         await this.catalog.create({ name: meta.resultName, replicationFactor: 1, backlogDuration: 604_800, shardCount: 1 });
       }
       await this.catalog.store.meta.put(queryPath(meta.id), meta);
-      await this.start(meta, undefined);
+      await this.start(meta, undefined, startAt);
     } catch (err) {
       this.metas.delete(meta.id);
       if (meta.kind === 'view') this.views.delete(meta.resultName);
@@ -208,7 +212,17 @@ export class QueryManager {
     return meta;
   }
 
-  private async start(meta: QueryMeta, checkpoint: Checkpoint | undefined): Promise<void> {
+  /** The next position of every shard of `sources`: where a new query starts reading. */
+  private sourceTails(sources: readonly string[]): Record<string, number> {
+    const positions: Record<string, number> = {};
+    for (const source of sources) {
+      for (const shard of this.catalog.find(source)?.shards ?? []) positions[String(shard.shardId)] = this.catalog.store.tail(shard.shardId) + 1;
+    }
+    return positions;
+  }
+
+  /** `checkpoint`: where a resumed query stood; `startAt`: where a new one starts (else each shard's tail). */
+  private async start(meta: QueryMeta, checkpoint: Checkpoint | undefined, startAt?: Checkpoint['positions']): Promise<void> {
     const plan = planSelect(parseSelectOf(meta.sql));
     const runtime = checkpoint
       ? QueryRuntime.restore(plan, checkpoint.state, { maxGroups: this.maxGroups })
@@ -218,8 +232,8 @@ export class QueryManager {
       const stream = this.catalog.find(source);
       if (!stream) throw streamNotFound(source);
       for (const shard of stream.shards) {
-        // a new query reads what is appended after it starts; a resumed one continues where it stood
-        const next = checkpoint?.positions[String(shard.shardId)] ?? this.catalog.store.tail(shard.shardId) + 1;
+        // a new query reads what is appended after it became visible; a resumed one continues where it stood
+        const next = (checkpoint?.positions ?? startAt)?.[String(shard.shardId)] ?? this.catalog.store.tail(shard.shardId) + 1;
         cursors.push({ source, cursor: new ShardCursor(this.catalog, shard.shardId, next, UNBOUNDED) });
       }
     }
