@@ -6,7 +6,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { lazyRequire } from './lazy-require.js';
 
 type Kind = 'string' | 'int' | 'bool';
 
@@ -20,6 +20,7 @@ interface OptionSpec<K extends Kind> {
 }
 type ValueOf<K extends Kind> = K extends 'int' ? number : K extends 'bool' ? boolean : string;
 
+const loadYaml = lazyRequire<typeof import('yaml')>('yaml');
 const port = (v: number) => (v < 0 || v > 65535 ? 'must be a port number between 0 and 65535' : undefined);
 const positive = (v: number) => (v <= 0 ? 'must be greater than 0' : undefined);
 
@@ -197,7 +198,7 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
   let parsed: unknown;
   try {
-    parsed = parseYaml(text);
+    parsed = loadYaml().parse(text);
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
   }

@@ -19,13 +19,15 @@
  * they bound our memory.
  */
 import { readFile } from 'node:fs/promises';
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
+import { lazyRequire } from '../lazy-require.js';
 import { CheckFailure, type ConnectorConfig } from './driver.js';
 import { messageRecord, recordKeyRule } from './message-record.js';
 import type { SourceContext, SourceDriver, SourceReader } from './source-driver.js';
 import { numberOption } from './spec.js';
 import { topicFilterProblem } from './topic-filter.js';
 
+const loadMqtt = lazyRequire<typeof import('mqtt')>('mqtt');
 const DEFAULT_INFLIGHT = 1000;
 const DEFAULT_INFLIGHT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -171,7 +173,7 @@ async function forgetSession(config: ConnectorConfig, connectorName: string): Pr
     reconnectPeriod: 0,
     connectTimeout: FORGET_TIMEOUT_MS,
   };
-  const client = mqtt.connect(options);
+  const client = loadMqtt().connect(options);
   let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -227,7 +229,7 @@ class MqttReader implements SourceReader {
       resubscribe: false,
       manualConnect: true,
     };
-    const client = mqtt.connect(options);
+    const client = loadMqtt().connect(options);
     const reader = new MqttReader(client);
 
     client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {

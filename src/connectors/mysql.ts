@@ -3,12 +3,14 @@
  * records into one table with INSERT … ON DUPLICATE KEY UPDATE upserts and
  * DELETEs by key.
  */
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
+import { lazyRequire } from '../lazy-require.js';
 import type { SinkDriver } from './driver.js';
 import { sqlSinkSpec, type SqlSinkConfig } from './sql-config.js';
 import type { Run, SqlValue, TableInfo } from './sql-rows.js';
 import { checkSqlSink, openSqlSink, type SqlDialect, type SqlSession, type SqlStatement } from './sql-writer.js';
 
+const loadMysql = lazyRequire<typeof import('mysql2/promise')>('mysql2/promise');
 const CONNECT_TIMEOUT_MS = 5_000;
 /** A database that stops answering (not refusing) must fail the write so it is retried on a new connection. */
 const QUERY_TIMEOUT_MS = 60_000;
@@ -99,7 +101,7 @@ const dialect: SqlDialect = {
   beginSql: 'START TRANSACTION',
 
   async connect(config: SqlSinkConfig): Promise<SqlSession> {
-    const conn = await mysql.createConnection({
+    const conn = await loadMysql().createConnection({
       host: config.host,
       port: config.port,
       user: config.user,

@@ -2,13 +2,15 @@
  * The postgresql sink: upstream's `sink-postgresql`, writing JSON records
  * into one table with INSERT … ON CONFLICT upserts and DELETEs by key.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { lazyRequire } from '../lazy-require.js';
 import type { SinkDriver } from './driver.js';
 import { sqlSinkSpec, type SqlSinkConfig } from './sql-config.js';
 import type { Run, SqlValue, TableInfo } from './sql-rows.js';
 import { UpsertTexts, type NamedText } from './pg-upsert-texts.js';
 import { checkSqlSink, openSqlSink, type SqlDialect, type SqlSession, type SqlStatement } from './sql-writer.js';
 
+const loadPg = lazyRequire<typeof import('pg')>('pg');
 const CONNECT_TIMEOUT_MS = 5_000;
 /** A database that stops answering (not refusing) must fail the write so it is retried on a new connection. */
 const QUERY_TIMEOUT_MS = 60_000;
@@ -118,7 +120,7 @@ const dialect: SqlDialect = {
   beginSql: 'BEGIN',
 
   async connect(config: SqlSinkConfig): Promise<SqlSession> {
-    const client = new pg.Client({
+    const client = new (loadPg().Client)({
       host: config.host,
       port: config.port,
       user: config.user,

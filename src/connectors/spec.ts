@@ -3,7 +3,8 @@
  * runtime's own keys every sink shares, validation against the schema, and
  * how a config is shown (keys sorted as upstream's JSON, secrets masked).
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { lazyRequire } from '../lazy-require.js';
 import { CheckFailure, type ConnectorConfig, type JsonSchema, type SinkDriver } from './driver.js';
 import type { SourceDriver } from './source-driver.js';
 
@@ -146,9 +147,17 @@ export function sourceRuntimeOptions(config: ConnectorConfig): SourceRuntimeOpti
   };
 }
 
-const ajv = new Ajv2020({ allErrors: true, strict: true });
-// The console's layout hints are part of upstream's spec format, not validation keywords.
-ajv.addVocabulary(['ui:order', 'ui:type', 'ui:showName', 'ui:condition']);
+const loadAjv = lazyRequire<typeof import('ajv/dist/2020.js')>('ajv/dist/2020.js');
+let ajv: Ajv2020 | undefined;
+
+/** The validator, made when the first config is checked. */
+function validator(): Ajv2020 {
+  if (ajv) return ajv;
+  ajv = new (loadAjv().Ajv2020)({ allErrors: true, strict: true });
+  // The console's layout hints are part of upstream's spec format, not validation keywords.
+  ajv.addVocabulary(['ui:order', 'ui:type', 'ui:showName', 'ui:condition']);
+  return ajv;
+}
 const compiled = new WeakMap<SinkDriver | SourceDriver, ValidateFunction>();
 
 /** The full schema of a connector type, sink or source. */
@@ -171,7 +180,7 @@ export function validateConfig(typed: TypedDriver, text: string): ConnectorConfi
   }
   let validate = compiled.get(typed.driver);
   if (!validate) {
-    validate = ajv.compile(connectorSpec(typed));
+    validate = validator().compile(connectorSpec(typed));
     compiled.set(typed.driver, validate);
   }
   if (!validate(config)) throw new CheckFailure('CONFIG', 'invalid config', (validate.errors ?? []).map(describe).join('; '));
