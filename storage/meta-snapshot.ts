@@ -184,10 +184,18 @@ export class MetaSnapshot {
    * the snapshot is closed.
    */
   list<T>(prefix: string): Array<MetaRow<T>> | undefined {
-    if (!prefix.includes('/')) return undefined;
-    const name = groupOf(prefix);
-    const rows = this.#group<T>(name);
-    return rows && prefix !== name ? rows.filter((row) => row.path.startsWith(prefix)) : rows;
+    const rows: Array<MetaRow<T>> = [];
+    return this.#read<T>(prefix, (path, value) => rows.push({ path, value })) ? rows : undefined;
+  }
+
+  /**
+   * The values of `list(prefix)` without their paths. Why: at a start with 100k streams, a row
+   * object and a path string per record outlived the whole read, so every young-generation
+   * collection of the read copied them (21 MB of the 300k records of streams and logs).
+   */
+  values<T>(prefix: string): T[] | undefined {
+    const values: T[] = [];
+    return this.#read<T>(prefix, (_path, value) => values.push(value)) ? values : undefined;
   }
 
   close(): void {
@@ -196,25 +204,33 @@ export class MetaSnapshot {
     closeSync(this.fd);
   }
 
-  #group<T>(name: string): Array<MetaRow<T>> | undefined {
-    if (this.#closed) return undefined;
+  /**
+   * Hands each record under `prefix` to `take`, in path order, as each chunk is parsed; false
+   * when the snapshot cannot say (see list). `take` only collects: what it took is dropped when
+   * a later chunk does not parse.
+   */
+  #read<T>(prefix: string, take: (path: string, value: T) => void): boolean {
+    if (this.#closed || !prefix.includes('/')) return false;
+    const name = groupOf(prefix);
     const group = this.groups.get(name);
-    if (!group) return [];
-    const rows: Array<MetaRow<T>> = [];
+    if (!group) return true;
+    const whole = prefix === name;
     let buf = Buffer.allocUnsafe(0);
     let start = group.start;
     try {
       for (const end of group.ends) {
         const length = end - start;
         if (buf.length < length) buf = Buffer.allocUnsafe(Math.max(length, CHUNK_BYTES * 2));
-        if (readSync(this.fd, buf, 0, length, this.bodyAt + start) !== length) return undefined;
-        for (const [path, value] of JSON.parse(buf.toString('utf8', 0, length)) as Array<[string, T]>) rows.push({ path, value });
+        if (readSync(this.fd, buf, 0, length, this.bodyAt + start) !== length) return false;
+        for (const [path, value] of JSON.parse(buf.toString('utf8', 0, length)) as Array<[string, T]>) {
+          if (whole || path.startsWith(prefix)) take(path, value);
+        }
         start = end;
       }
     } catch {
       // LevelDB holds the same records: the caller reads them there
-      return undefined;
+      return false;
     }
-    return rows;
+    return true;
   }
 }

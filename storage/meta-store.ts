@@ -32,6 +32,14 @@ export async function listMeta<T>(kv: Kv, prefix: string, snapshot?: MetaSnapsho
   return rows.map(([key, value]) => ({ path: key.slice(1), value: JSON.parse(value) as T }));
 }
 
+/** The values of `listMeta` without their paths: for large groups read at start-up (see MetaSnapshot.values). */
+export async function listMetaValues<T>(kv: Kv, prefix: string, snapshot?: MetaSnapshot): Promise<T[]> {
+  const fromSnapshot = snapshot?.values<T>(prefix);
+  if (fromSnapshot) return fromSnapshot;
+  const rows = await readAllText(kv, { gte: metaKey(prefix), lt: metaPrefixEnd(prefix) });
+  return rows.map(([, value]) => JSON.parse(value) as T);
+}
+
 export interface MetaBackend {
   /** runs a read against the current database */
   read<T>(fn: (kv: Kv) => Promise<T>): Promise<T>;
@@ -53,6 +61,11 @@ export class MetaStore {
   /** Every entry whose path starts with `prefix`, in path order. */
   list<T>(prefix: string): Promise<Array<{ path: string; value: T }>> {
     return this.backend.read((kv) => listMeta<T>(kv, prefix, this.backend.snapshot()));
+  }
+
+  /** The values of every entry whose path starts with `prefix`, in path order. */
+  values<T>(prefix: string): Promise<T[]> {
+    return this.backend.read((kv) => listMetaValues<T>(kv, prefix, this.backend.snapshot()));
   }
 
   async write(ops: MetaOp[]): Promise<void> {

@@ -8,7 +8,7 @@ import type { Kv } from './kv.js';
 import { LSN_BASE, type LogMeta, type LogState } from './log-state.js';
 import type { StoreLogger } from './logger.js';
 import type { MetaSnapshot } from './meta-snapshot.js';
-import { listMeta } from './meta-store.js';
+import { listMeta, listMetaValues } from './meta-store.js';
 import { SEGMENTS_PREFIX, type Segment } from './segment.js';
 
 /** First key after every data key. */
@@ -45,7 +45,7 @@ export async function loadLogs(
   // After a clean shutdown, no jump at all but for the shards the write-ahead log names.
   const segmentsOf = await allSegments(kv, snapshot);
   const lastOf = known ? await knownLastBatches(kv, vouched, known) : await lastBatches(kv);
-  for (const { value: meta } of await listMeta<LogMeta>(kv, 'log/', snapshot)) {
+  for (const meta of await listMetaValues<LogMeta>(kv, 'log/', snapshot)) {
     const segments = segmentsOf.get(meta.shardId) ?? [];
     const last = lastOf.get(meta.shardId);
     const lastLsn = last ? last.lsn : LSN_BASE;

@@ -94,7 +94,7 @@ export class StreamCatalog {
   ) {}
 
   async load(): Promise<void> {
-    for (const { value } of await this.store.meta.list<StreamInfo>('stream/')) this.index(value);
+    for (const stream of await this.store.meta.values<StreamInfo>('stream/')) this.index(stream);
   }
 
   private index(stream: StreamInfo): void {

@@ -100,7 +100,7 @@ export class SubscriptionManager {
       if (!m) committed.set(id, (m = new Map()));
       m.set(Number(shard), value);
     }
-    for (const { value: meta } of await this.store.meta.list<SubscriptionMeta>('sub/')) {
+    for (const meta of await this.store.meta.values<SubscriptionMeta>('sub/')) {
       const saved = committed.get(meta.subscriptionId) ?? new Map<number, number>();
       const stream = this.catalog.byStreamId(meta.streamId);
       if (!stream) this.log.warn({ subscriptionId: meta.subscriptionId, streamId: meta.streamId }, 'subscription of a stream that no longer exists');

@@ -39,8 +39,11 @@ const PATHS = ['ids/last', 'stream/2', 'stream/9', 'ckpt/a/1', 'nothing/here', '
 /** Everything start-up may ask the metadata, as the store answers it. */
 async function everything(store: LogStore) {
   const lists = await Promise.all(PREFIXES.map((p) => store.meta.list(p)));
+  const values = await Promise.all(PREFIXES.map((p) => store.meta.values(p)));
   const gets = await Promise.all(PATHS.map((p) => store.meta.get(p)));
-  return { lists, gets, tails: [1, 2, 3, 4].map((id) => (store.hasLog(id) ? [store.tail(id), store.segments(id)] : 'gone')) };
+  // values() is list() without the paths, from either source
+  expect(values).toEqual(lists.map((rows) => rows.map((row) => row.value)));
+  return { lists, values, gets, tails: [1, 2, 3, 4].map((id) => (store.hasLog(id) ? [store.tail(id), store.segments(id)] : 'gone')) };
 }
 
 /** A store with logs, segments and metadata of several groups, some of it deleted again. */
