@@ -34,10 +34,7 @@ export async function listMeta<T>(kv: Kv, prefix: string, snapshot?: MetaSnapsho
 
 /** The values of `listMeta` without their paths: for large groups read at start-up (see MetaSnapshot.values). */
 export async function listMetaValues<T>(kv: Kv, prefix: string, snapshot?: MetaSnapshot): Promise<T[]> {
-  const fromSnapshot = snapshot?.values<T>(prefix);
-  if (fromSnapshot) return fromSnapshot;
-  const rows = await readAllText(kv, { gte: metaKey(prefix), lt: metaPrefixEnd(prefix) });
-  return rows.map(([, value]) => JSON.parse(value) as T);
+  return snapshot?.values<T>(prefix) ?? (await listMeta<T>(kv, prefix)).map((row) => row.value);
 }
 
 export interface MetaBackend {
