@@ -38,6 +38,19 @@ export class UnmappableRecord extends Error {
   }
 }
 
+/**
+ * A write that reached the target but must be written again: an earlier
+ * write still in flight when it was sent failed (or was redone row by row),
+ * so this one may have landed before the earlier one's rows did. Not a
+ * target failure: the runtime writes it again at once, after the earlier one.
+ */
+export class RewriteNeeded extends Error {
+  constructor() {
+    super('an earlier write in flight failed: written again after it');
+    this.name = 'RewriteNeeded';
+  }
+}
+
 /** One record handed to a sink, with where it came from. */
 export interface SinkRecord {
   /** "shardId-batchId-index", as clients print record ids */
@@ -62,14 +75,29 @@ export interface SinkBatch {
   readonly raw: { readonly compression: number; readonly payload: Buffer; readonly batchSize: number; readonly timeMs: number } | undefined;
 }
 
+export interface SinkWriteOptions {
+  /**
+   * Sent while earlier writes may still be unsettled for the runtime: refused
+   * with `RewriteNeeded`, unsent, when a write has failed since the last
+   * write not sent ahead (the runtime's retries and one-at-a-time writes).
+   */
+  readonly ahead?: boolean;
+}
+
 export interface SinkWriter {
   /**
    * Writes the batches, in order, and resolves only when the target has
    * them durably: the runtime acknowledges (commits the offset) after that.
    * Throws `UnmappableRecord` for a record the target cannot take, anything
    * else for a target failure (retried with backoff).
+   *
+   * A driver with `writesInFlight` above 1 is called again before the
+   * previous write resolved (`ahead`). It applies writes in call order, and
+   * a write that may land before the retry of an earlier failed one throws
+   * `RewriteNeeded` (or fails too): the runtime then writes it again after
+   * that retry.
    */
-  write(batches: readonly SinkBatch[]): Promise<void>;
+  write(batches: readonly SinkBatch[], options?: SinkWriteOptions): Promise<void>;
   /** Releases connections; must not throw. */
   close(): Promise<void>;
 }
@@ -107,6 +135,13 @@ export interface SinkDriver {
   readonly spec: JsonSchema;
   /** whether the writer reads records as JSON (payloadJson): the runtime then parses them ahead, during the previous write */
   readonly readsJson?: boolean;
+  /**
+   * Writes the runtime keeps in flight (default 1): with 2 the next write
+   * goes out while the target still works on the previous one, so neither
+   * side waits on the other. Only for writers that keep call order (see
+   * `SinkWriter.write`); not with `holdsRecords`.
+   */
+  readonly writesInFlight?: number;
   /**
    * Whether the writer keeps records in an open file past `write()`: it then
    * reports them through `SinkContext.durable` once its file is in place, and

@@ -216,6 +216,9 @@ const dialect: SqlDialect = {
 
 export const postgresqlSink: SinkDriver = {
   readsJson: true,
+  // The next write queues on the connections behind the one PostgreSQL is working on, so it
+  // never waits while we plan and serialize rows (the writer keeps call order: sql-writer.ts).
+  writesInFlight: 2,
   target: 'postgresql',
   spec: sqlSinkSpec('postgresql', 'PostgreSQL', 5432),
   secretKeys: ['password'],

@@ -8,6 +8,10 @@
  * A failing target is retried with backoff (1 s doubling to 30 s) from the
  * same records, in order; nothing newer is written meanwhile, so per-key
  * order holds and the subscription's unacked limit bounds what is held.
+ * A driver may take its next write while the previous one is in flight
+ * (`writesInFlight`); writes are acknowledged in order, and when one fails,
+ * those sent after it are written again after its retry, since they may
+ * have landed before it.
  * A record the target cannot take is skipped or stops the task, by config.
  *
  * A writer that holds records in open files (the parquet sink) reports them
@@ -18,7 +22,7 @@ import type { Logger } from 'pino';
 import { decodeRecords, type HStreamRecord } from '../records.js';
 import { DurableConsumer, type ConsumedBatch } from '../core/subscriptions/durable-consumer.js';
 import type { SubscriptionManager } from '../core/subscriptions/manager.js';
-import { payloadJson, UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkContext, type SinkDriver, type SinkRecord, type SinkWriter, type SourceStream } from './driver.js';
+import { payloadJson, RewriteNeeded, UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkContext, type SinkDriver, type SinkRecord, type SinkWriter, type SourceStream } from './driver.js';
 import { backoffMs, sleep } from './backoff.js';
 import type { RuntimeOptions } from './spec.js';
 import type { TaskLog } from './task-log.js';
@@ -64,7 +68,8 @@ export class SinkTask {
   readonly done: Promise<void>;
   /** highest batch written per shard: a redelivered copy of an older batch is acked and not written again */
   readonly #writtenUpTo = new Map<number, number>();
-  #writer: SinkWriter | undefined;
+  /** the open writer, or the one being opened */
+  #writer: Promise<SinkWriter> | undefined;
   #consumer: DurableConsumer | undefined;
   /** batches a holding writer took and has not yet made durable, with what to acknowledge then */
   readonly #held = new Map<SinkBatch, ConsumedBatch>();
@@ -104,24 +109,36 @@ export class SinkTask {
     try {
       const batches = consumer[Symbol.asyncIterator]();
       const max = deps.options.maxBatchRecords;
-      // One write is in flight while the next group is read and decoded: the target and our
-      // decoding work at the same time instead of taking turns.
-      let writing: Promise<boolean> = Promise.resolve(true);
+      const depth = Math.max(1, deps.driver.writesInFlight ?? 1);
+      // Writes in flight, oldest first, while the next group is read and decoded: the target and
+      // our decoding work at the same time instead of taking turns.
+      const inFlight: StartedWrite[] = [];
       // A holding writer returns without waiting on its target: parsing ahead would overlap nothing.
       const parseAhead = deps.driver.readsJson === true && deps.driver.holdsRecords !== true;
+      let reading: Promise<IteratorResult<ConsumedBatch>> | undefined;
       for (;;) {
-        const next = await batches.next();
+        reading ??= batches.next();
+        // Writes that finish while the stream is quiet are settled (acknowledged) now, not when more records come.
+        while (inFlight.length > 0) {
+          const first = await Promise.race([reading.then(() => 'read' as const), inFlight[0]!.write.then(() => 'written' as const, () => 'written' as const)]);
+          if (first === 'read') break;
+          if (!(await this.#settleOldest(consumer, inFlight))) return;
+        }
+        const next = await reading;
+        reading = undefined;
         if (next.done) break;
         const group = [next.value, ...consumer.takeBuffered(max - next.value.indexes.length)];
         if (parseAhead) prepare(group);
-        if (!(await writing)) return;
+        while (inFlight.length >= depth) if (!(await this.#settleOldest(consumer, inFlight))) return;
         // what arrived during the write fills the group up
         const more = consumer.takeBuffered(max - group.reduce((n, b) => n + b.indexes.length, 0));
         if (parseAhead) prepare(more);
-        writing = this.#deliver(consumer, [...group, ...more]);
-        writing.catch(() => undefined);
+        for (const chunk of this.#chunks(consumer, [...group, ...more])) {
+          while (inFlight.length >= depth) if (!(await this.#settleOldest(consumer, inFlight))) return;
+          inFlight.push(this.#start(chunk));
+        }
       }
-      if (!(await writing)) return;
+      while (inFlight.length > 0) if (!(await this.#settleOldest(consumer, inFlight))) return;
     } catch (err) {
       if (!this.#signal.aborted) {
         const message = `reading the stream failed: ${(err as Error).message}`;
@@ -139,8 +156,9 @@ export class SinkTask {
     }
   }
 
-  /** Writes a group in chunks of at most maxBatchRecords records; false when the task must end. */
-  async #deliver(consumer: DurableConsumer, group: ConsumedBatch[]): Promise<boolean> {
+  /** A group in chunks of at most maxBatchRecords records, without batches written already (acked at once). */
+  #chunks(consumer: DurableConsumer, group: readonly ConsumedBatch[]): ConsumedBatch[][] {
+    const chunks: ConsumedBatch[][] = [];
     let chunk: ConsumedBatch[] = [];
     let records = 0;
     for (const batch of group) {
@@ -149,34 +167,102 @@ export class SinkTask {
         continue;
       }
       if (chunk.length > 0 && records + batch.indexes.length > this.#deps.options.maxBatchRecords) {
-        if (!(await this.#writeAndAck(consumer, chunk))) return false;
+        chunks.push(chunk);
         chunk = [];
         records = 0;
       }
       chunk.push(batch);
       records += batch.indexes.length;
     }
-    return chunk.length === 0 || this.#writeAndAck(consumer, chunk);
+    if (chunk.length > 0) chunks.push(chunk);
+    return chunks;
   }
 
-  async #writeAndAck(consumer: DurableConsumer, chunk: ConsumedBatch[]): Promise<boolean> {
-    const keepDecoded = this.#deps.driver.holdsRecords !== true;
-    let batches = chunk.map((b) => toSinkBatch(b, keepDecoded));
+  /** A chunk's first write, sent now; its outcome is taken by #settleOldest, in order. */
+  #start(chunk: ConsumedBatch[]): StartedWrite {
+    const batches = chunk.map((b) => toSinkBatch(b, this.#deps.driver.holdsRecords !== true));
+    // every first attempt goes out ahead: the runtime settles writes in order, later than they fail
+    const write = this.#attempt(chunk, batches, (this.#deps.driver.writesInFlight ?? 1) > 1);
+    // settled in order by #settleOldest; until then a rejection must not count as unhandled
+    write.catch(() => undefined);
+    return { chunk, batches, write };
+  }
+
+  /**
+   * Takes the oldest write in flight: acknowledged when it succeeded. When it
+   * failed, the writes sent after it may have landed before its records do,
+   * so once they have settled it is retried, and then each of them is written
+   * again, one at a time, in order. False when the task must end.
+   */
+  async #settleOldest(consumer: DurableConsumer, inFlight: StartedWrite[]): Promise<boolean> {
+    const oldest = inFlight[0]!;
+    try {
+      await oldest.write;
+      inFlight.shift();
+      // a holding writer's batches are acknowledged when it reports them durable
+      if (this.#deps.driver.holdsRecords !== true) this.#acknowledge(consumer, oldest.chunk, oldest.batches);
+      return true;
+    } catch {
+      // handled below, by the retry of the oldest
+    }
+    const all = inFlight.splice(0);
+    await Promise.allSettled(all.map((w) => w.write));
+    if (!(await this.#writeAndAck(consumer, all[0]!))) return false;
+    for (const later of all.slice(1)) {
+      if (!(await this.#writeAndAck(consumer, { chunk: later.chunk, batches: later.batches }))) return false;
+    }
+    return true;
+  }
+
+  /** One write of the batches; a holding writer's batches are registered before, as it may make them durable before it returns. */
+  async #attempt(chunk: readonly ConsumedBatch[], batches: readonly SinkBatch[], ahead = false): Promise<void> {
+    const holds = this.#deps.driver.holdsRecords === true;
+    if (holds) batches.forEach((b, i) => this.#held.set(b, chunk[i]!));
+    try {
+      const writer = await this.#openWriter();
+      await writer.write(batches, { ahead });
+    } catch (err) {
+      // a holding writer takes all of a write or none of it
+      if (holds) for (const b of batches) this.#held.delete(b);
+      throw err;
+    }
+  }
+
+  /** The writer, opened once however many writes ask for it at the same time. */
+  #openWriter(): Promise<SinkWriter> {
+    if (this.#writer === undefined) {
+      const deps = this.#deps;
+      const opening = deps.driver.open(deps.config, this.#sinkContext());
+      this.#writer = opening;
+      // a failed open is tried again by the next write
+      opening.catch(() => {
+        if (this.#writer === opening) this.#writer = undefined;
+      });
+    }
+    return this.#writer;
+  }
+
+  /**
+   * Writes a chunk until the target has it, retrying failures with backoff,
+   * then acknowledges it. `started.write` is its first attempt when already
+   * sent. False when the task must end.
+   */
+  async #writeAndAck(consumer: DurableConsumer, started: Pick<StartedWrite, 'chunk' | 'batches'> & { write?: Promise<void> }): Promise<boolean> {
+    const { chunk } = started;
+    let { batches } = started;
+    let pending: Promise<void> | undefined = started.write;
     const deps = this.#deps;
+    const holds = deps.driver.holdsRecords === true;
     let attempt = 0;
     for (;;) {
       if (this.#signal.aborted) return false;
-      const holds = deps.driver.holdsRecords === true;
-      // Registered before the write: the writer may make them durable before it returns.
-      if (holds) batches.forEach((b, i) => this.#held.set(b, chunk[i]!));
       try {
-        this.#writer ??= await deps.driver.open(deps.config, this.#sinkContext());
-        await this.#writer.write(batches);
+        await (pending ?? this.#attempt(chunk, batches));
         break;
       } catch (err) {
-        // a holding writer takes all of a write or none of it
-        if (holds) for (const b of batches) this.#held.delete(b);
         if (this.#signal.aborted) return false;
+        // the earlier write it depended on has been redone: this one goes again as it is, at once
+        if (err instanceof RewriteNeeded) continue;
         if (err instanceof UnmappableRecord) {
           deps.counters.errors++;
           if (!deps.options.skipUnmappable) {
@@ -206,13 +292,15 @@ export class SinkTask {
         deps.log.warn(`write failed (attempt ${attempt}), retrying in ${delay} ms: ${message}`);
         deps.onState({ kind: 'retrying', attempt, error: message });
         await sleep(delay, this.#signal);
+      } finally {
+        pending = undefined;
       }
     }
     if (attempt > 0) {
       deps.log.info(`write succeeded after ${attempt} failed attempts`);
       deps.onState({ kind: 'running' });
     }
-    if (!deps.driver.holdsRecords) this.#acknowledge(consumer, chunk, batches);
+    if (!holds) this.#acknowledge(consumer, chunk, batches);
     return true;
   }
 
@@ -258,9 +346,10 @@ export class SinkTask {
   }
 
   async #closeWriter(): Promise<void> {
-    const writer = this.#writer;
+    const opening = this.#writer;
     this.#writer = undefined;
     try {
+      const writer = await opening?.catch(() => undefined);
       await writer?.close();
     } catch (err) {
       this.#deps.pino.warn({ err }, 'closing a connector target failed');
@@ -268,6 +357,13 @@ export class SinkTask {
     // What a holding writer still had is unacknowledged: the subscription delivers it again.
     this.#held.clear();
   }
+}
+
+/** A chunk's write, sent and not yet settled, with what it wrote. */
+interface StartedWrite {
+  readonly chunk: ConsumedBatch[];
+  readonly batches: SinkBatch[];
+  readonly write: Promise<void>;
 }
 
 /** Decodes the batches and parses their JSON payloads ahead of the write that needs them. */

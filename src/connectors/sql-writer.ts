@@ -5,7 +5,7 @@
  * database refuses when a part fails on its data. A dialect supplies connecting, the table's
  * metadata and the SQL text.
  */
-import { CheckFailure, UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkContext, type SinkRecord, type SinkWriter } from './driver.js';
+import { CheckFailure, RewriteNeeded, UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkContext, type SinkRecord, type SinkWriteOptions, type SinkWriter } from './driver.js';
 import { describeTarget, readSqlSinkConfig, type SqlSinkConfig } from './sql-config.js';
 import { groupRuns, planRecord, rowKeyText, type RowOp, type Run, type RunLimits, type SqlValue, type TableInfo } from './sql-rows.js';
 
@@ -135,9 +135,22 @@ const WRITE_LANES = 2;
 /** below this many rows a write is one statement on one connection */
 const MIN_ROWS_TO_SPLIT = 200;
 
+/** The last write called, while its outcome matters to the next one. */
+interface WriteInFlight {
+  /** resolves once its statements are on their connections (or it failed before sending any) */
+  readonly sent: Promise<void>;
+  /** resolves true when its rows went through without a failure, false otherwise; never rejects */
+  readonly clean: Promise<boolean>;
+  /** set when it settled: a write called after that does not wait on it */
+  done: boolean;
+}
+
 class SqlSinkWriter implements SinkWriter {
   private sessions: SqlSession[] = [];
   private table: TableInfo | undefined;
+  private last: WriteInFlight | undefined;
+  /** a write failed since the last one not sent ahead: writes sent ahead are refused */
+  private failed = false;
 
   constructor(
     private readonly dialect: SqlDialect,
@@ -187,11 +200,64 @@ class SqlSinkWriter implements SinkWriter {
     await Promise.all(sessions.map((s) => s.close()));
   }
 
-  async write(batches: readonly SinkBatch[]): Promise<void> {
+  /**
+   * Writes in call order: each is sent once the one before it has been (on
+   * a pipelining connection it then queues behind it; otherwise it waits
+   * for it to finish). A write that may land before an earlier one's retry
+   * throws RewriteNeeded: one in flight when the one before it fails (or is
+   * redone row by row), and one sent ahead after a failure the runtime has
+   * not retried yet (it is not sent at all).
+   */
+  write(batches: readonly SinkBatch[], options: SinkWriteOptions = {}): Promise<void> {
+    // a write not sent ahead is the runtime's retry, or comes after it: failures before it are dealt with
+    if (options.ahead !== true) this.failed = false;
+    const previous = this.last !== undefined && !this.last.done ? this.last : undefined;
+    let markSent!: () => void;
+    let settle!: (clean: boolean) => void;
+    const last: WriteInFlight = {
+      sent: new Promise<void>((resolve) => (markSent = resolve)),
+      clean: new Promise<boolean>((resolve) => (settle = resolve)),
+      done: false,
+    };
+    this.last = last;
+    return this.writeAfter(batches, previous, markSent, (clean) => {
+      last.done = true;
+      settle(clean);
+    });
+  }
+
+  private async writeAfter(batches: readonly SinkBatch[], previous: WriteInFlight | undefined, markSent: () => void, settle: (clean: boolean) => void): Promise<void> {
+    // whether this write's own rows went through without a failure on the way
+    let clean = true;
+    try {
+      await previous?.sent;
+      // Set the moment a write fails, before anyone hears of it: a write called after that is not sent at all.
+      if (this.failed) throw new RewriteNeeded();
+      clean = await this.writeNow(batches, previous, markSent);
+    } catch (err) {
+      if (!(err instanceof RewriteNeeded)) {
+        this.failed = true;
+        clean = false;
+      }
+      throw err;
+    } finally {
+      markSent();
+      settle(clean);
+    }
+    if (previous !== undefined && !(await previous.clean)) throw new RewriteNeeded();
+  }
+
+  /** false when a part failed on a row's data and went through row by row instead */
+  private async writeNow(batches: readonly SinkBatch[], previous: WriteInFlight | undefined, markSent: () => void): Promise<boolean> {
     const records: SinkRecord[] = [];
     for (const b of batches) records.push(...b.records);
-    if (records.length === 0) return;
+    if (records.length === 0) return true;
     let { sessions, table } = await this.ready();
+    // a connection that runs statements one at a time cannot take a transaction while another is open on it
+    if (previous !== undefined && sessions.some((s) => !s.pipelined)) {
+      await previous.clean;
+      ({ sessions, table } = await this.ready());
+    }
 
     let ops: RowOp[];
     try {
@@ -209,9 +275,12 @@ class SqlSinkWriter implements SinkWriter {
     }
 
     const lanes = splitByKey(ops, sessions.length);
-    const results = await Promise.allSettled(lanes.map((laneOps, i) => this.apply(sessions[i]!, table, laneOps)));
+    // apply() hands its first statement (on a pipelining connection: all of them) to the connection before it awaits anything
+    const applied = lanes.map((laneOps, i) => this.apply(sessions[i]!, table, laneOps));
+    markSent();
+    const results = await Promise.allSettled(applied);
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ lane: i, err: r.reason as unknown }] : []));
-    if (failed.length === 0) return;
+    if (failed.length === 0) return true;
     const connectionFailure = failed.find((f) => !this.dialect.isDataError(f.err));
     if (connectionFailure) {
       await this.drop();
@@ -219,6 +288,7 @@ class SqlSinkWriter implements SinkWriter {
     }
     // A part failed on a row's data: name the row (the other parts are written; the retry without it rewrites them, harmlessly).
     for (const { lane } of failed) await this.findRefusedRow(sessions[lane]!, table, lanes[lane]!);
+    return false;
   }
 
   /** One part of a write: a single statement on its own, several in a transaction. Rolls back on failure. */

@@ -4,7 +4,7 @@
  * their driver, database and the few texts that differ.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UnmappableRecord, type SinkDriver, type SinkWriter } from '../../src/connectors/driver.js';
+import { RewriteNeeded, UnmappableRecord, type SinkDriver, type SinkWriter } from '../../src/connectors/driver.js';
 import type { TestDatabase } from '../../bench/db-process.js';
 import { batch, checkFailure, rec, rejection, sinkContext, unmappable } from './sink-fixtures.js';
 
@@ -174,6 +174,28 @@ export function describeSqlDriver(d: SqlDriverCase): void {
       await writer.write([batch(...rows.filter((r) => r !== bad))]);
       const [{ n }] = (await db.query<{ n: number | string }>('SELECT count(*) AS n FROM t1 WHERE id >= 2000 AND id < 2350')) as [{ n: number | string }];
       expect(Number(n)).toBe(350);
+    });
+
+    it('applies writes sent ahead in call order; one that may land before an earlier failed one is retried asks to be written again', async () => {
+      const ids = Array.from({ length: 300 }, (_, i) => 3000 + i);
+      const round = (name: string, n: number) => batch(...ids.map((id) => rec({ id, name, n })));
+      await Promise.all([writer.write([round('first', 1)], { ahead: true }), writer.write([round('second', 2)], { ahead: true })]);
+      expect(await db.query('SELECT DISTINCT name, n FROM t1 WHERE id >= 3000 AND id < 3300')).toEqual([{ name: 'second', n: 2 }]);
+
+      // the earlier write fails on a row the database refuses, then on one that cannot be planned
+      for (const bad of [rec({ id: 3500, n: 'not a number' }), rec({ id: 3501, nosuch: 1 })]) {
+        const failing = writer.write([batch(rec({ id: 3000, name: 'old', n: 3 }), bad)], { ahead: true });
+        const later = writer.write([batch(rec({ id: 3000, name: 'new', n: 4 }))], { ahead: true });
+        expect((await unmappable(failing)).recordId).toBe(bad.id);
+        expect(await rejection(later)).toBeInstanceOf(RewriteNeeded);
+        // sent ahead after the failure, before the runtime retried it: refused without being sent
+        expect(await rejection(writer.write([batch(rec({ id: 3000, name: 'too early', n: 5 }))], { ahead: true }))).toBeInstanceOf(RewriteNeeded);
+        expect(await db.query('SELECT name FROM t1 WHERE id = 3000')).not.toEqual([{ name: 'too early' }]);
+        // what the runtime does next: the earlier write without the row, then the later one again
+        await writer.write([batch(rec({ id: 3000, name: 'old', n: 3 }))]);
+        await writer.write([batch(rec({ id: 3000, name: 'new', n: 4 }))]);
+        expect(await db.query('SELECT name, n FROM t1 WHERE id = 3000')).toEqual([{ name: 'new', n: 4 }]);
+      }
     });
 
     it('writes 1,000 rows of about 1 KiB in one call', async () => {
