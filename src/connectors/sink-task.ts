@@ -73,9 +73,13 @@ export class SinkTask {
   #consumer: DurableConsumer | undefined;
   /** batches a holding writer took and has not yet made durable, with what to acknowledge then */
   readonly #held = new Map<SinkBatch, ConsumedBatch>();
+  /** writes kept in flight (the driver's writesInFlight) */
+  readonly #depth: number;
 
   constructor(deps: SinkTaskDeps) {
     this.#deps = deps;
+    // a holding writer's writes become durable later, out of order with their calls: one at a time
+    this.#depth = deps.driver.holdsRecords === true ? 1 : Math.max(1, deps.driver.writesInFlight ?? 1);
     this.done = this.#run().catch((err: unknown) => {
       // #run handles its own failures; this is a bug guard so a task never takes the server down.
       deps.pino.error({ err }, 'connector task ended unexpectedly');
@@ -109,7 +113,7 @@ export class SinkTask {
     try {
       const batches = consumer[Symbol.asyncIterator]();
       const max = deps.options.maxBatchRecords;
-      const depth = Math.max(1, deps.driver.writesInFlight ?? 1);
+      const depth = this.#depth;
       // Writes in flight, oldest first, while the next group is read and decoded: the target and
       // our decoding work at the same time instead of taking turns.
       const inFlight: StartedWrite[] = [];
@@ -182,7 +186,7 @@ export class SinkTask {
   #start(chunk: ConsumedBatch[]): StartedWrite {
     const batches = chunk.map((b) => toSinkBatch(b, this.#deps.driver.holdsRecords !== true));
     // every first attempt goes out ahead: the runtime settles writes in order, later than they fail
-    const write = this.#attempt(chunk, batches, (this.#deps.driver.writesInFlight ?? 1) > 1);
+    const write = this.#attempt(chunk, batches, this.#depth > 1);
     // settled in order by #settleOldest; until then a rejection must not count as unhandled
     write.catch(() => undefined);
     return { chunk, batches, write };

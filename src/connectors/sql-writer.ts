@@ -143,6 +143,8 @@ interface WriteInFlight {
   readonly clean: Promise<boolean>;
   /** set when it settled: a write called after that does not wait on it */
   done: boolean;
+  /** its rows went over the connections by key (splitByKey), as every split write's do; false: all on one */
+  byKey: boolean;
 }
 
 class SqlSinkWriter implements SinkWriter {
@@ -218,22 +220,29 @@ class SqlSinkWriter implements SinkWriter {
       sent: new Promise<void>((resolve) => (markSent = resolve)),
       clean: new Promise<boolean>((resolve) => (settle = resolve)),
       done: false,
+      byKey: true,
     };
     this.last = last;
-    return this.writeAfter(batches, previous, markSent, (clean) => {
+    return this.writeAfter(batches, previous, last, markSent, (clean) => {
       last.done = true;
       settle(clean);
     });
   }
 
-  private async writeAfter(batches: readonly SinkBatch[], previous: WriteInFlight | undefined, markSent: () => void, settle: (clean: boolean) => void): Promise<void> {
+  private async writeAfter(
+    batches: readonly SinkBatch[],
+    previous: WriteInFlight | undefined,
+    self: WriteInFlight,
+    markSent: () => void,
+    settle: (clean: boolean) => void,
+  ): Promise<void> {
     // whether this write's own rows went through without a failure on the way
     let clean = true;
     try {
       await previous?.sent;
       // Set the moment a write fails, before anyone hears of it: a write called after that is not sent at all.
       if (this.failed) throw new RewriteNeeded();
-      clean = await this.writeNow(batches, previous, markSent);
+      clean = await this.writeNow(batches, previous, self, markSent);
     } catch (err) {
       if (!(err instanceof RewriteNeeded)) {
         this.failed = true;
@@ -248,16 +257,11 @@ class SqlSinkWriter implements SinkWriter {
   }
 
   /** false when a part failed on a row's data and went through row by row instead */
-  private async writeNow(batches: readonly SinkBatch[], previous: WriteInFlight | undefined, markSent: () => void): Promise<boolean> {
+  private async writeNow(batches: readonly SinkBatch[], previous: WriteInFlight | undefined, self: WriteInFlight, markSent: () => void): Promise<boolean> {
     const records: SinkRecord[] = [];
     for (const b of batches) records.push(...b.records);
     if (records.length === 0) return true;
     let { sessions, table } = await this.ready();
-    // a connection that runs statements one at a time cannot take a transaction while another is open on it
-    if (previous !== undefined && sessions.some((s) => !s.pipelined)) {
-      await previous.clean;
-      ({ sessions, table } = await this.ready());
-    }
 
     let ops: RowOp[];
     try {
@@ -275,6 +279,15 @@ class SqlSinkWriter implements SinkWriter {
     }
 
     const lanes = splitByKey(ops, sessions.length);
+    self.byKey = lanes.length > 1;
+    // Rows of one key take the same connection in every write split by key, so such a write may queue
+    // behind the one before it. A write sent whole to one connection breaks that rule, and a connection
+    // that runs statements one at a time cannot queue: then it waits for the one before it to finish.
+    if (previous !== undefined && (!self.byKey || !previous.byKey || sessions.some((s) => !s.pipelined))) {
+      await previous.clean;
+      if (this.failed) throw new RewriteNeeded();
+      ({ sessions, table } = await this.ready());
+    }
     // apply() hands its first statement (on a pipelining connection: all of them) to the connection before it awaits anything
     const applied = lanes.map((laneOps, i) => this.apply(sessions[i]!, table, laneOps));
     markSent();

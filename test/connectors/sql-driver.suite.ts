@@ -181,6 +181,11 @@ export function describeSqlDriver(d: SqlDriverCase): void {
       const round = (name: string, n: number) => batch(...ids.map((id) => rec({ id, name, n })));
       await Promise.all([writer.write([round('first', 1)], { ahead: true }), writer.write([round('second', 2)], { ahead: true })]);
       expect(await db.query('SELECT DISTINCT name, n FROM t1 WHERE id >= 3000 AND id < 3300')).toEqual([{ name: 'second', n: 2 }]);
+      // a small write goes whole to one connection, where the big one before it sent only some of its keys
+      const big = batch(...Array.from({ length: 3 }, () => ids.map((id) => rec({ id, name: 'big', n: 5 }))).flat());
+      const small = batch(...ids.slice(0, 20).map((id) => rec({ id, name: 'small', n: 6 })));
+      await Promise.all([writer.write([big], { ahead: true }), writer.write([small], { ahead: true })]);
+      expect(await db.query('SELECT DISTINCT name, n FROM t1 WHERE id >= 3000 AND id < 3020')).toEqual([{ name: 'small', n: 6 }]);
 
       // the earlier write fails on a row the database refuses, then on one that cannot be planned
       for (const bad of [rec({ id: 3500, n: 'not a number' }), rec({ id: 3501, nosuch: 1 })]) {
