@@ -25,12 +25,16 @@ import { encodeRecords } from '../src/records.js';
 import { CALL_DEADLINE_MS, createStream, prefill, startHStream, type HStreamTarget } from './clients.js';
 import { median, processCpuMs, type Rep } from './harness.js';
 import { batchPool } from './payload.js';
+import { startDelayProxy } from './delay-proxy.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from './postgres.js';
 import { compared, interleaved, SkipScenario, type Scenario } from './scenario.js';
 
 const PG_BASELINE = 'baseline/pg/multi-row-upsert-batch=1000x1KiB';
 const PG_ROWS_PER_STATEMENT = 1000;
 const MIRROR_BASELINE = 'baseline/hstreamlite/append-batch=100x1KiB/inflight=16';
+/** each way, through bench/delay-proxy.ts: a database on another host */
+const REMOTE_DELAY_MS = 1;
+const PG_REMOTE_BASELINE = `baseline/pg/pipelined-prepared-upsert-batch=1000x1KiB/delay=${REMOTE_DELAY_MS}ms`;
 
 /** Records the connector says it delivered (GetStats connStat, as upstream's). */
 export async function delivered(client: HStreamClient, connector: string): Promise<number> {
@@ -99,11 +103,12 @@ const PG_PREPARED_ROWS = 100;
  */
 type PgLoopShape = 'multi' | 'prepared' | 'pipelined';
 
-async function pgBaselineRep(db: TestPostgres, i: number, records: number, shape: PgLoopShape = 'multi'): Promise<Rep> {
+/** `port`: where the loop connects (a delay proxy), PostgreSQL's own by default; `tag` keeps its tables apart. */
+async function pgBaselineRep(db: TestPostgres, i: number, records: number, shape: PgLoopShape = 'multi', port = db.port, tag = ''): Promise<Rep> {
   const prepared = shape !== 'multi';
-  const table = `base_${shape === 'multi' ? '' : shape.slice(0, 4)}${i < 0 ? 'warm' : i}`;
+  const table = `base_${tag}${shape === 'multi' ? '' : shape.slice(0, 4)}${i < 0 ? 'warm' : i}`;
   await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, body text)`);
-  const client = new pg.Client({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, pipeline: shape === 'pipelined' });
+  const client = new pg.Client({ host: db.host, port, user: db.user, password: db.password, database: db.database, pipeline: shape === 'pipelined' });
   await client.connect();
   try {
     const t0 = performance.now();
@@ -134,8 +139,8 @@ async function pgBaselineRep(db: TestPostgres, i: number, records: number, shape
   }
 }
 
-async function pgSinkRep(db: TestPostgres, source: HStreamTarget, i: number, records: number): Promise<Rep> {
-  const name = i < 0 ? 'warm' : String(i);
+async function pgSinkRep(db: TestPostgres, source: HStreamTarget, i: number, records: number, port = db.port, tag = ''): Promise<Rep> {
+  const name = `${tag}${i < 0 ? 'warm' : String(i)}`;
   const table = `sink_${name}`;
   const stream = `bench_pg_${name}`;
   await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, body text)`);
@@ -148,7 +153,7 @@ async function pgSinkRep(db: TestPostgres, source: HStreamTarget, i: number, rec
     await source.client.unary('Append', { streamName: stream, shardId, records: { compressionType: 'None', batchSize: batch.length, payload: encodeRecords(batch) } }, { deadlineMs: CALL_DEADLINE_MS });
   }
   const t0 = performance.now();
-  const config = { stream, host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, table };
+  const config = { stream, host: db.host, port, user: db.user, password: db.password, database: db.database, table };
   await source.client.unary('CreateConnector', { name: `pg_${name}`, type: 'SINK', target: 'postgresql', config: JSON.stringify(config) }, { deadlineMs: CALL_DEADLINE_MS });
   const { firstAt, firstCount } = await firstDelivery(source.client, `pg_${name}`, 120_000);
   // CPU from the first confirmed batch on, like the rate: our server is the baseline loop's client here
@@ -219,6 +224,34 @@ export const connectorScenarios: Scenario[] = [
           barePipelined100ClientCpuMsPer1kRec: median(pipelinedReps.map((r) => Number(r.extra?.clientCpuMsPer1kRec ?? 0))),
         })];
       } finally {
+        await db.stop();
+      }
+    },
+  },
+  {
+    id: 'connector/postgresql-remote',
+    title: 'postgresql sink to a database ~1 ms away each way (a delaying proxy), vs the bare pipelined loop through the same proxy',
+    modes: ['quick', 'full'],
+    timeoutMs: { quick: 300_000, full: 600_000 },
+    async run(ctx, scope) {
+      if (postgresUnavailable) throw new SkipScenario(`PostgreSQL is not installed here (${postgresUnavailable})`);
+      const records = ctx.mode === 'quick' ? 20_000 : 50_000;
+      const db = await startPostgres();
+      const proxy = await startDelayProxy(db.port, REMOTE_DELAY_MS);
+      try {
+        const source = await startHStream(scope, { dataDir: scope.tempDir() });
+        await pgBaselineRep(db, -1, 5_000, 'pipelined', proxy.port, 'r');
+        await pgSinkRep(db, source, -1, 5_000, proxy.port, 'r');
+        const { base, ours } = await interleaved(
+          ctx,
+          'connector/postgresql-remote',
+          (i) => pgBaselineRep(db, i, records, 'pipelined', proxy.port, 'r'),
+          (i) => pgSinkRep(db, source, i, records, proxy.port, 'r'),
+        );
+        ctx.baselines.add(PG_REMOTE_BASELINE, 'rec/s', 'higher', base);
+        return [compared(`connector/postgresql-remote/records=${records}x1KiB-json/delay=${REMOTE_DELAY_MS}ms`, 'rec/s', 'higher', ours, { name: PG_REMOTE_BASELINE, reps: base })];
+      } finally {
+        await proxy.close();
         await db.stop();
       }
     },
