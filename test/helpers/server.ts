@@ -10,8 +10,19 @@ import { createInterface } from 'node:readline';
 import { HStreamClient } from '../../src/client.js';
 import { startServer, type RunningServer, type StartOptions } from '../../src/server.js';
 
+/** Directories made by tempDir() in this test file; test/helpers/remove-temp-dirs.ts removes them after the file. */
+const madeTempDirs: string[] = [];
+
+/** A fresh directory under the OS temp dir, removed after the test file that made it. */
 export function tempDir(prefix = 'hstreamlite-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeTempDirs.push(dir);
+  return dir;
+}
+
+/** Removes every directory tempDir() made so far. */
+export function removeTempDirs(): void {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export interface TestServer {

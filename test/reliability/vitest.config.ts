@@ -12,6 +12,7 @@ export default defineConfig({
   test: {
     include: ['test/reliability/**/*.test.ts'],
     globalSetup: ['test/reliability/global-setup.ts'],
+    setupFiles: ['test/helpers/remove-temp-dirs.ts'],
     exclude: ['node_modules/**', 'dist/**'],
     fileParallelism: false,
     maxWorkers: 1,
