@@ -23,13 +23,16 @@ import {
   createStream,
   prefill,
   startBaseline,
+  stopBaseline,
   startHStream,
   stopHStream,
   type HStreamTarget,
 } from './clients.js';
 import { attachConsumer, createSubscription, type Consumer } from './consumer.js';
-import { anonRssMb, closedLoop, loopRecords, median, paired, processCpuMs, rssMb, withCpu, type Measure, type Rep, type Scope } from './harness.js';
+import { anonRssMb, closedLoop, loopRecords, median, paired, processCpuMs, rssMb, withCpu, type Call, type Measure, type Rep, type Scope } from './harness.js';
 import { cpuMsPerSecond } from './idle.js';
+import { RawGrpcClient } from './raw-grpc.js';
+import { APPEND_PATH, appendRequestCodec } from './baseline-proto.js';
 import { batchPool, type BatchPool } from './payload.js';
 import { compared, type Result, type Scenario } from './scenario.js';
 import type { Mode } from './harness.js';
@@ -46,6 +49,7 @@ const IDLE_CONSUMERS = 1_000;
 const IDLE_MS = 1_000;
 
 export const CREATE_BASELINE_NAME = `baseline/grpc-unary/empty/inflight=${CREATE_INFLIGHT}`;
+const RAW_CREATE_BASELINE_NAME = `baseline/http2-unary/empty/inflight=${CREATE_INFLIGHT}`;
 export const LIST_BASELINE_NAME = 'baseline/grpc-server-stream/list-reply-bytes';
 export const EMPTY_START_NAME = 'baseline/hstreamlite/empty-store-to-first-echo';
 export const EMPTY_RSS_NAME = 'baseline/hstreamlite/empty-store-idle-rss';
@@ -101,9 +105,20 @@ function noteFor(mode: Mode, streams: number, records: number): Record<string, s
   return mode === 'quick' ? { note: `quick mode: ${streams} streams and ${records} records instead of ${FULL_STREAMS} and ${FULL_RESTART_RECORDS}` } : {};
 }
 
-async function createRows(ctx: Parameters<Scenario['run']>[0], scope: Scope, server: HStreamTarget, streams: number): Promise<Result> {
-  const base = await startBaseline(scope);
-  const empty = baselineEmptyCall(base.client);
+type Ctx = Parameters<Scenario['run']>[0];
+
+/**
+ * `streams` creates split over the reps (`create(name)` each), paired with reps of `empty` calls
+ * to the bare server `basePid`, 16 in flight on both sides.
+ */
+async function pairedCreates(
+  ctx: Ctx,
+  streams: number,
+  serverPid: number,
+  create: (name: string) => Promise<unknown>,
+  basePid: number,
+  empty: Call,
+): Promise<{ subject: Rep[]; baseline: Rep[] }> {
   const reps = Math.max(3, ctx.timing.reps);
   const perRep = Math.ceil(streams / reps);
   let created = 0;
@@ -115,10 +130,8 @@ async function createRows(ctx: Parameters<Scenario['run']>[0], scope: Scope, ser
         const first = created;
         created += count;
         // CPU per 1k creates on both sides: with the machine loaded, the rate alone says little
-        return withCpu(server.child.pid, count, async () => {
-          const ms = await inParallel(count, CREATE_INFLIGHT, (i) =>
-            server.client.unary('CreateStream', { streamName: streamName(first + i), replicationFactor: 1, backlogDuration: 0, shardCount: 1 }, { deadlineMs: CALL_DEADLINE_MS }),
-          );
+        return withCpu(serverPid, count, async () => {
+          const ms = await inParallel(count, CREATE_INFLIGHT, (i) => create(streamName(first + i)));
           return { value: (count * 1000) / ms };
         });
       },
@@ -127,11 +140,26 @@ async function createRows(ctx: Parameters<Scenario['run']>[0], scope: Scope, ser
       warmUp: async () => {
         await closedLoop(empty, CREATE_INFLIGHT, ctx.timing.warmUpMs);
       },
-      rep: () => withCpu(base.child.pid, loopRecords(ctx.timing.repMs), () => closedLoop(empty, CREATE_INFLIGHT, ctx.timing.repMs)),
+      rep: () => withCpu(basePid, loopRecords(ctx.timing.repMs), () => closedLoop(empty, CREATE_INFLIGHT, ctx.timing.repMs)),
     },
     reps,
   );
   if (created !== streams) throw new Error(`created ${created} of ${streams} streams`);
+  return measured;
+}
+
+const oneShard = (streamName: string) => ({ streamName, replicationFactor: 1, backlogDuration: 0, shardCount: 1 });
+
+async function createRows(ctx: Ctx, scope: Scope, server: HStreamTarget, streams: number): Promise<Result> {
+  const base = await startBaseline(scope);
+  const measured = await pairedCreates(
+    ctx,
+    streams,
+    server.child.pid,
+    (name) => server.client.unary('CreateStream', oneShard(name), { deadlineMs: CALL_DEADLINE_MS }),
+    base.child.pid,
+    baselineEmptyCall(base.client),
+  );
   ctx.baselines.add(CREATE_BASELINE_NAME, 'calls/s', 'higher', measured.baseline);
   return compared(`scale/create/streams=${streams}/inflight=${CREATE_INFLIGHT}`, 'streams/s', 'higher', measured.subject, {
     name: CREATE_BASELINE_NAME,
@@ -139,7 +167,47 @@ async function createRows(ctx: Parameters<Scenario['run']>[0], scope: Scope, ser
   });
 }
 
-async function listRows(ctx: Parameters<Scenario['run']>[0], scope: Scope, server: HStreamTarget, streams: number): Promise<Result[]> {
+/**
+ * The create row again with a client that costs about half of grpc-js's CPU per call
+ * (raw-grpc.ts), on a fresh store: with grpc-js the client used more CPU per create than the
+ * server did, so on two cores the first row measures the client as much as the server. Its
+ * baseline is the same client's empty unary call against the bare grpc-js server.
+ */
+async function rawCreateRow(ctx: Ctx, scope: Scope, streams: number, note: Record<string, string>): Promise<Result> {
+  const server = await startHStream(scope, { dataDir: scope.tempDir() });
+  const base = await startBaseline(scope);
+  const ours = await RawGrpcClient.connect(server.child.address);
+  const bare = await RawGrpcClient.connect(base.child.address);
+  try {
+    const create = hstreamApiDefinition().CreateStream!;
+    const empty = appendRequestCodec.serialize({ records: [] });
+    const measured = await pairedCreates(
+      ctx,
+      streams,
+      server.child.pid,
+      (name) => ours.unary(create.path, create.requestSerialize(oneShard(name)), CALL_DEADLINE_MS),
+      base.child.pid,
+      async () => {
+        await bare.unary(APPEND_PATH, empty, CALL_DEADLINE_MS);
+        return 1;
+      },
+    );
+    const listed = await server.client.unary<{ streams: unknown[] }>('ListStreamsWithPrefix', { prefix: 'scale_' }, { deadlineMs: CALL_DEADLINE_MS });
+    if (listed.streams.length !== streams) throw new Error(`${listed.streams.length} of ${streams} streams created are listed`);
+    ctx.baselines.add(RAW_CREATE_BASELINE_NAME, 'calls/s', 'higher', measured.baseline);
+    return compared(`scale/create/streams=${streams}/inflight=${CREATE_INFLIGHT}/client=http2`, 'streams/s', 'higher', measured.subject, {
+      name: RAW_CREATE_BASELINE_NAME,
+      reps: measured.baseline,
+    }, note);
+  } finally {
+    ours.close();
+    bare.close();
+    await stopBaseline(scope, base);
+    await stopHStream(scope, server);
+  }
+}
+
+async function listRows(ctx: Ctx, scope: Scope, server: HStreamTarget, streams: number): Promise<Result[]> {
   const base = await startBaseline(scope);
   const bytesOnly = new grpc.Client(server.child.address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1, 'grpc.use_local_subchannel_pool': 1 });
   const rows: Result[] = [];
@@ -196,7 +264,7 @@ function listBytes(client: grpc.Client, rpc: string, request: Record<string, unk
   });
 }
 
-async function spreadRows(ctx: Parameters<Scenario['run']>[0], server: HStreamTarget): Promise<{ row: Result; records: number }> {
+async function spreadRows(ctx: Ctx, server: HStreamTarget): Promise<{ row: Result; records: number }> {
   const pool = batchPool(100);
   const targets: Array<{ stream: string; shard: string }> = [];
   await inParallel(SPREAD_STREAMS, CREATE_INFLIGHT, async (i) => {
@@ -224,7 +292,7 @@ async function spreadRows(ctx: Parameters<Scenario['run']>[0], server: HStreamTa
 }
 
 async function restartRows(
-  ctx: Parameters<Scenario['run']>[0],
+  ctx: Ctx,
   scope: Scope,
   server: HStreamTarget,
   streams: number,
@@ -312,7 +380,9 @@ export const scaleScenarios: Scenario[] = [
       ctx.progress('  restarts');
       const restart = await restartRows(ctx, scope, server, streams, spread.records < records ? 1 : 0, records);
       await stopHStream(scope, server);
-      return [create, ...list, spread.row, ...restart];
+      ctx.progress(`  creating ${streams} streams with a raw HTTP/2 client`);
+      const rawCreate = await rawCreateRow(ctx, scope, streams, note);
+      return [create, rawCreate, ...list, spread.row, ...restart];
     },
   },
   {
