@@ -81,7 +81,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let location: string | undefined;
   if (!config.inMemory) {
     location = resolve(config.dataDir);
-    mkdirSync(location, { recursive: true });
+    // Owner only: the store holds every record and the connectors' configs, passwords included.
+    mkdirSync(location, { recursive: true, mode: 0o700 });
   }
   const store = await LogStore.open({
     location,

@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batch, rawRecords } from '../helpers/records.js';
 import { startTestServer, tempDir } from '../helpers/server.js';
@@ -48,5 +49,24 @@ describe('clean restart on the same data directory', () => {
     const again = await startTestServer({ inMemory: true });
     expect((await again.client.unary<{ streams: unknown[] }>('ListStreams')).streams).toEqual([]);
     await again.destroy();
+  });
+});
+
+describe('the data directory', () => {
+  it('is made readable by its owner only (it holds connector passwords); an existing one keeps its mode', async () => {
+    const parent = tempDir();
+    const made = join(parent, 'made', 'data');
+    const t = await startTestServer({ dataDir: made });
+    await t.client.unary('CreateStream', { streamName: 'private', replicationFactor: 1, shardCount: 1 });
+    await t.stop();
+    expect(statSync(made).mode & 0o777).toBe(0o700);
+    expect(statSync(join(parent, 'made')).mode & 0o777).toBe(0o700);
+
+    const shared = join(parent, 'shared');
+    mkdirSync(shared, { mode: 0o755 });
+    chmodSync(shared, 0o755);
+    const again = await startTestServer({ dataDir: shared });
+    await again.stop();
+    expect(statSync(shared).mode & 0o777).toBe(0o755);
   });
 });
