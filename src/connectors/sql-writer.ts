@@ -145,6 +145,11 @@ interface WriteInFlight {
   done: boolean;
   /** its rows went over the connections by key (splitByKey), as every split write's do; false: all on one */
   byKey: boolean;
+  /**
+   * it is redoing a part row by row, one statement at a time with waits between them: a write sent
+   * now would land inside that transaction, so it waits until this one settles
+   */
+  rowByRow: boolean;
 }
 
 class SqlSinkWriter implements SinkWriter {
@@ -221,6 +226,7 @@ class SqlSinkWriter implements SinkWriter {
       clean: new Promise<boolean>((resolve) => (settle = resolve)),
       done: false,
       byKey: true,
+      rowByRow: false,
     };
     this.last = last;
     return this.writeAfter(batches, previous, last, markSent, (clean) => {
@@ -288,6 +294,11 @@ class SqlSinkWriter implements SinkWriter {
       if (this.failed) throw new RewriteNeeded();
       ({ sessions, table } = await this.ready());
     }
+    if (previous?.rowByRow === true && !previous.done) {
+      await previous.clean;
+      if (this.failed) throw new RewriteNeeded();
+      ({ sessions, table } = await this.ready());
+    }
     // apply() hands its first statement (on a pipelining connection: all of them) to the connection before it awaits anything
     const applied = lanes.map((laneOps, i) => this.apply(sessions[i]!, table, laneOps));
     markSent();
@@ -300,6 +311,9 @@ class SqlSinkWriter implements SinkWriter {
       throw new Error(this.failure('write failed', connectionFailure.err), { cause: connectionFailure.err });
     }
     // A part failed on a row's data: name the row (the other parts are written; the retry without it rewrites them, harmlessly).
+    // Not while the write before this one still sends statements of its own on the same connections.
+    self.rowByRow = true;
+    if (previous !== undefined) await previous.clean;
     for (const { lane } of failed) await this.findRefusedRow(sessions[lane]!, table, lanes[lane]!);
     return false;
   }

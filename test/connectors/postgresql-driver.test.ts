@@ -5,7 +5,8 @@ import { postgresqlSink } from '../../src/connectors/postgresql.js';
 import { planRecord, type TableInfo } from '../../src/connectors/sql-rows.js';
 import { splitByKey } from '../../src/connectors/sql-writer.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { batch, rec, sinkContext } from './sink-fixtures.js';
+import { UnmappableRecord } from '../../src/connectors/driver.js';
+import { batch, rec, rejection, sinkContext } from './sink-fixtures.js';
 import { describeSqlDriver } from './sql-driver.suite.js';
 
 describeSqlDriver({
@@ -65,6 +66,47 @@ describe.skipIf(postgresUnavailable !== undefined)(`postgresql sink, writes in f
       expect(await db.query('SELECT DISTINCT v FROM t WHERE id = ANY($1)', [small])).toEqual([{ v: 'later' }]);
     } finally {
       // the locker first: its lock would hold the writer's close
+      await locker.end();
+      await writer.close();
+    }
+  });
+
+  it('a write sent while the one before it is redone row by row waits for it: nothing lands inside that transaction', { timeout: 60_000 }, async () => {
+    await db.query('CREATE TABLE pass (id int PRIMARY KEY, n int)');
+    const table: TableInfo = { sqlName: 'pass', displayName: 'pass', columns: ['id', 'n'], primaryKey: ['id'], uniqueKeys: [['id']], resolve: (f) => f };
+    const lanesOf = (rows: ReturnType<typeof rec>[]) => splitByKey(rows.map((r) => planRecord(r, table)), 2).map((l) => l.map((op) => op.values[op.columns.indexOf('id')]));
+    // B: 1 and "01" are one key in one statement (21000), which no row fails alone: B is redone row by row and resolves
+    const bRows = [rec({ id: 1, n: 1 }), rec({ id: '01', n: 2 }), ...Array.from({ length: 300 }, (_, i) => rec({ id: 4000 + i, n: 0 }))];
+    const bLanes = lanesOf(bRows);
+    const lane = bLanes.findIndex((l) => l.includes(1));
+    // a row the row-by-row pass reaches only after many statements: it waits on a lock there
+    const locked = bLanes[lane]![120] as number;
+    const bIds = bLanes[lane]!.filter((v): v is number => typeof v === 'number');
+    // C: one value the int column refuses, on the same connection as B's pass
+    const cIds = Array.from({ length: 400 }, (_, i) => 6000 + i);
+    const cLane = lanesOf(cIds.map((id) => rec({ id, n: 0 })))[lane] as number[];
+    const bad = cLane[cLane.length - 1]!;
+    const cRows = cIds.map((id) => rec({ id, n: id === bad ? 'x' : 0 }));
+    await db.query('INSERT INTO pass VALUES ($1, -1)', [locked]);
+
+    const locker = new pg.Client({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database });
+    await locker.connect();
+    const writer = await postgresqlSink.open({ stream: 's', host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, table: 'pass' }, sinkContext());
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM pass WHERE id = $1 FOR UPDATE', [locked]);
+      const b = writer.write([batch(...bRows)], { ahead: true });
+      // time for B's statement to fail and its row-by-row pass to stop on the lock
+      await new Promise((r) => setTimeout(r, 500));
+      const c = writer.write([batch(...cRows)], { ahead: true });
+      await new Promise((r) => setTimeout(r, 200));
+      await locker.query('COMMIT');
+      await b;
+      expect(await rejection(c)).toBeInstanceOf(UnmappableRecord);
+      // B resolved, so the runtime acknowledges it: every row of it must be in the table
+      const present = new Set((await db.query<{ id: number }>('SELECT id FROM pass WHERE id < 5000')).map((r) => r.id));
+      expect(bIds.filter((id) => id !== 1 && !present.has(id))).toEqual([]);
+    } finally {
       await locker.end();
       await writer.close();
     }
