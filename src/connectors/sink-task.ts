@@ -68,6 +68,12 @@ export class SinkTask {
   readonly done: Promise<void>;
   /** highest batch written per shard: a redelivered copy of an older batch is acked and not written again */
   readonly #writtenUpTo = new Map<number, number>();
+  /**
+   * highest batch per shard whose write has started: a redelivered copy of a batch still in flight
+   * is dropped, not written after the newer records of its group (the original's acknowledgement
+   * covers the copy, and if the original is never acknowledged the copy comes again)
+   */
+  readonly #startedUpTo = new Map<number, number>();
   /** the open writer, or the one being opened */
   #writer: Promise<SinkWriter> | undefined;
   #consumer: DurableConsumer | undefined;
@@ -160,7 +166,10 @@ export class SinkTask {
     }
   }
 
-  /** A group in chunks of at most maxBatchRecords records, without batches written already (acked at once). */
+  /**
+   * A group in chunks of at most maxBatchRecords records, without batches written already (acked at
+   * once) or being written (dropped: see #startedUpTo).
+   */
   #chunks(consumer: DurableConsumer, group: readonly ConsumedBatch[]): ConsumedBatch[][] {
     const chunks: ConsumedBatch[][] = [];
     let chunk: ConsumedBatch[] = [];
@@ -170,6 +179,8 @@ export class SinkTask {
         consumer.ack(batch);
         continue;
       }
+      if (batch.lsn <= (this.#startedUpTo.get(batch.shardId) ?? 0)) continue;
+      this.#startedUpTo.set(batch.shardId, batch.lsn);
       if (chunk.length > 0 && records + batch.indexes.length > this.#deps.options.maxBatchRecords) {
         chunks.push(chunk);
         chunk = [];
