@@ -7,7 +7,7 @@
  */
 import { CheckFailure, RewriteNeeded, UnmappableRecord, type ConnectorConfig, type SinkBatch, type SinkContext, type SinkRecord, type SinkWriteOptions, type SinkWriter } from './driver.js';
 import { describeTarget, readSqlSinkConfig, type SqlSinkConfig } from './sql-config.js';
-import { groupRuns, planRecord, rowKeyText, type RowOp, type Run, type RunLimits, type SqlValue, type TableInfo } from './sql-rows.js';
+import { groupRuns, planRecord, type RowOp, type Run, type RunLimits, type SqlValue, type TableInfo } from './sql-rows.js';
 
 export interface SqlSession {
   /** `name`: the statement's text is the same every time it carries this name (it may be kept prepared) */
@@ -58,13 +58,31 @@ export function errorText(err: unknown): string {
   return String(err);
 }
 
-/** The key a row operation resolves on, as text: rows with equal keys get equal text. */
-function keyText(op: RowOp): string {
-  return rowKeyText(op, op.kind === 'delete' ? op.columns : op.conflict);
+/**
+ * A key value as the split by key sees it: values a database may take for
+ * the same key get the same text: 1, "1", "+1", "01", " 1.0"; "Abc" and
+ * "abc " under case- and pad-insensitive collations, accents under
+ * accent-insensitive ones; a timestamp however it is written. Putting
+ * different keys in one part costs only balance; one key in two parts would
+ * let the parts commit its rows out of order.
+ */
+function laneValue(value: SqlValue): string {
+  if (typeof value !== 'string') return String(value);
+  const text = value.trim();
+  if (text !== '' && Number.isFinite(Number(text))) return String(Number(text));
+  if (/^\d{4}-\d\d-\d\d/.test(text)) return 'timestamp';
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+/** The text a row's part is chosen by: equal for rows a database may take for the same key. */
+function laneText(op: RowOp): string {
+  const key = op.kind === 'delete' ? op.columns : op.conflict;
+  const values = key.map((c) => laneValue(op.values[op.columns.indexOf(c)] ?? null));
+  return values.length === 1 ? values[0]! : JSON.stringify(values);
 }
 
 /**
- * Splits a write's rows into `lanes` parts by key (FNV-1a of the key text).
+ * Splits a write's rows into `lanes` parts by key (FNV-1a of laneText).
  * Rows that resolve on different key columns might name the same row two
  * ways, so such a write stays in one part, as does a small one.
  */
@@ -74,7 +92,7 @@ export function splitByKey(ops: readonly RowOp[], lanes: number): RowOp[][] {
   if (lanes <= 1 || ops.length < MIN_ROWS_TO_SPLIT || ops.some((op) => keyColumns(op) !== first)) return [[...ops]];
   const parts: RowOp[][] = Array.from({ length: lanes }, () => []);
   for (const op of ops) {
-    const text = keyText(op);
+    const text = laneText(op);
     let h = 0x811c9dc5;
     for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
     parts[(h >>> 0) % lanes]!.push(op);

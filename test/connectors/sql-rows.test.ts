@@ -114,6 +114,22 @@ describe('splitByKey', () => {
     for (let id = 0; id < 50; id++) expect(parts.filter((p) => p.some((op) => op.values[op.columns.indexOf('id')] === id))).toHaveLength(1);
   });
 
+  it('puts every spelling a database may take for the same key in the same part', () => {
+    const partOf = (parts: ReturnType<typeof splitByKey>, name: unknown) => parts.findIndex((p) => p.some((op) => op.values[op.columns.indexOf('name')] === name));
+    const filler = Array.from({ length: 300 }, (_, i) => ({ id: 1000 + i, name: `f${i}` }));
+    const spellings: Array<[string, unknown[]]> = [
+      ['an integer', [1, '1', '+1', '01', ' 1', '1.0', '1e0']],
+      ['a string under a case-, pad- and accent-insensitive collation', ['Café', 'cafe', 'CAFE ', 'cafe\u0301']],
+      ['a timestamp', ['2026-01-01T00:00:00Z', '2026-01-01 02:00:00+02', '2025-12-31T19:00:00-05:00']],
+    ];
+    for (const [what, values] of spellings) {
+      const rows = [...values.map((id, i) => ({ id, name: `v${i}` })), ...filler];
+      const parts = splitByKey(plan(rows), 2);
+      expect(parts, what).toHaveLength(2);
+      expect(new Set(values.map((_, i) => partOf(parts, `v${i}`))).size, what).toBe(1);
+    }
+  });
+
   it('keeps a small write, or one whose rows resolve on different keys, in one part', () => {
     expect(splitByKey(plan(Array.from({ length: 10 }, (_, i) => ({ id: i }))), 2)).toHaveLength(1);
     const unique: TableInfo = { ...table, uniqueKeys: [['id'], ['name']] };
