@@ -5,7 +5,7 @@ import { postgresqlSink } from '../../src/connectors/postgresql.js';
 import { planRecord, type TableInfo } from '../../src/connectors/sql-rows.js';
 import { splitByKey } from '../../src/connectors/sql-writer.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { UnmappableRecord } from '../../src/connectors/driver.js';
+import { UnmappableRecord, type SinkWriter } from '../../src/connectors/driver.js';
 import { batch, rec, rejection, sinkContext } from './sink-fixtures.js';
 import { describeSqlDriver } from './sql-driver.suite.js';
 
@@ -39,6 +39,16 @@ describe.skipIf(postgresUnavailable !== undefined)(`postgresql sink, writes in f
     await db?.stop();
   }, 120_000);
 
+  /** Another session holding row `id` of `table` locked (until it commits), and a sink writer for the table. */
+  async function lockRowAndOpen(table: string, id: number): Promise<{ locker: pg.Client; writer: SinkWriter }> {
+    const locker = new pg.Client({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query(`SELECT 1 FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
+    const writer = await postgresqlSink.open({ stream: 's', host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, table }, sinkContext());
+    return { locker, writer };
+  }
+
   it('a write sent whole to one connection waits for the split write before it', { timeout: 60_000 }, async () => {
     const table: TableInfo = { sqlName: 't', displayName: 't', columns: ['id', 'v'], primaryKey: ['id'], uniqueKeys: [['id']], resolve: (f) => f };
     const ids = Array.from({ length: 300 }, (_, i) => i);
@@ -50,12 +60,8 @@ describe.skipIf(postgresUnavailable !== undefined)(`postgresql sink, writes in f
     const small = rest.slice(0, 10);
     await db.query(`INSERT INTO t SELECT g, 'seed' FROM generate_series(0, 299) g`);
 
-    const locker = new pg.Client({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database });
-    await locker.connect();
-    const writer = await postgresqlSink.open({ stream: 's', host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, table: 't' }, sinkContext());
+    const { locker, writer } = await lockRowAndOpen('t', locked);
     try {
-      await locker.query('BEGIN');
-      await locker.query('SELECT id FROM t WHERE id = $1 FOR UPDATE', [locked]);
       const first = writer.write([batch(...ids.map((id) => rec({ id, v: 'first' })))], { ahead: true });
       const later = writer.write([batch(...small.map((id) => rec({ id, v: 'later' })))], { ahead: true });
       // time for the later write to commit if it did not wait (it must not)
@@ -89,12 +95,8 @@ describe.skipIf(postgresUnavailable !== undefined)(`postgresql sink, writes in f
     const cRows = cIds.map((id) => rec({ id, n: id === bad ? 'x' : 0 }));
     await db.query('INSERT INTO pass VALUES ($1, -1)', [locked]);
 
-    const locker = new pg.Client({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database });
-    await locker.connect();
-    const writer = await postgresqlSink.open({ stream: 's', host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, table: 'pass' }, sinkContext());
+    const { locker, writer } = await lockRowAndOpen('pass', locked);
     try {
-      await locker.query('BEGIN');
-      await locker.query('SELECT 1 FROM pass WHERE id = $1 FOR UPDATE', [locked]);
       const b = writer.write([batch(...bRows)], { ahead: true });
       // time for B's statement to fail and its row-by-row pass to stop on the lock
       await new Promise((r) => setTimeout(r, 500));
