@@ -21,8 +21,7 @@ export type WithKv = <T>(fn: (kv: Kv) => Promise<T>) => Promise<T>;
 const READ_HIGH_WATER_MARK_BYTES = 1024 * 1024;
 
 /** Batches from..to (already clamped to the log's readable range) of one log, at most `maxBatches` and about `maxBytes`. */
-export async function readRange(kv: Kv, log: LogState, from: number, to: number, maxBatches: number, maxBytes: number): Promise<StoredBatch[]> {
-  const shardId = log.meta.shardId;
+export async function readRange(kv: Kv, shardId: number, log: LogState, from: number, to: number, maxBatches: number, maxBytes: number): Promise<StoredBatch[]> {
   const it = kv.iterator({
     gte: dataKey(shardId, from),
     lte: dataKey(shardId, to),
@@ -69,17 +68,16 @@ async function nextRows(it: ReturnType<Kv['iterator']>, size: number, shardId: n
 
 /** Batches first..last are absent: fine if a trim removed them meanwhile, data loss otherwise. */
 function checkMissing(shardId: number, log: LogState, first: number, last: number): void {
-  if (last <= log.meta.trimPoint) return;
+  if (last <= log.trimPoint) return;
   throw new StoreError('STORE_CORRUPTION', `batches ${first}..${last} of shard ${shardId} are missing from the data directory`);
 }
 
 /** First LSN whose store time is >= timeMs; tail + 1 if there is none yet. */
-export async function findLsnByTime(log: LogState, timeMs: number, withKv: WithKv): Promise<number> {
-  const shardId = log.meta.shardId;
+export async function findLsnByTime(shardId: number, log: LogState, timeMs: number, withKv: WithKv): Promise<number> {
   const segIndex = firstSegmentAtOrAfter(log.segments, timeMs);
   if (segIndex < 0) return log.tail + 1;
   const seg = log.segments[segIndex]!;
-  let lo = Math.max(seg.firstLsn, log.meta.trimPoint + 1);
+  let lo = Math.max(seg.firstLsn, log.trimPoint + 1);
   let hi = Math.min(seg.lastLsn, log.tail);
   let answer: number | undefined;
   while (lo <= hi) {

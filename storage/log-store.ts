@@ -40,7 +40,7 @@ import { StoreError } from './errors.js';
 import { dataKey, shardEndKey } from './keys.js';
 import { readAll, type Kv, type KvOp, type KvRange } from './kv.js';
 import { openLayout } from './layout.js';
-import { emptyLog, LSN_BASE, logPath, wake, waitForGrowth, type LogMeta, type LogState } from './log-state.js';
+import { emptyLog, LSN_BASE, logPath, NEVER_WRITTEN, wake, waitForGrowth, type LogMeta, type LogState } from './log-state.js';
 import { silentLogger, type StoreLogger } from './logger.js';
 import { takeMetaSnapshot, writeMetaSnapshot, type MetaSnapshot } from './meta-snapshot.js';
 import { MetaStore, metaOpToKv, type MetaOp } from './meta-store.js';
@@ -101,7 +101,10 @@ const CLEAR_CHUNK_KEYS = 2000;
 
 export class LogStore {
   readonly meta: MetaStore;
-  /** every log by shard id; at open, the very map recovery built (see adopt) */
+  /**
+   * every log by shard id; at open, the very map recovery built (see adopt). Never-written logs
+   * share NEVER_WRITTEN until `writable` gives them their own state.
+   */
   private logs = new Map<number, LogState>();
   private readonly logger: StoreLogger;
   private queue: Pending[] = [];
@@ -196,13 +199,14 @@ export class LogStore {
       const log = this.logs.get(shardId);
       if (log === fresh) {
         // taken over as it is (at open)
-      } else if (log) {
+      } else if (log && log !== NEVER_WRITTEN) {
         const grew = fresh.tail > log.tail;
-        log.meta = fresh.meta;
+        log.trimPoint = fresh.trimPoint;
         log.tail = fresh.tail;
         log.assigned = fresh.assigned;
         log.lastTimeMs = fresh.lastTimeMs;
-        log.segments = fresh.segments;
+        // the shared empty list is frozen: this log may be written again
+        log.segments = fresh === NEVER_WRITTEN ? [] : fresh.segments;
         log.openSegmentSealed = fresh.openSegmentSealed;
         if (grew) wake(log);
       } else {
@@ -221,10 +225,20 @@ export class LogStore {
     if (this.db.failure) throw this.db.failure;
   }
 
-  private log(shardId: number): LogState {
+  /** The log's state to read (the shared NEVER_WRITTEN for a log nothing was written to). */
+  private log(shardId: number): Readonly<LogState> {
     const log = this.logs.get(shardId);
     if (!log) throw new StoreError('STORE_SHARD_NOT_FOUND', `shard ${shardId} does not exist`);
     return log;
+  }
+
+  /** The log's own state, to change or to wait on; undefined when there is no such log. */
+  private writable(shardId: number): LogState | undefined {
+    const log = this.logs.get(shardId);
+    if (log !== NEVER_WRITTEN) return log;
+    const own = emptyLog();
+    this.logs.set(shardId, own);
+    return own;
   }
 
   hasLog(shardId: number): boolean {
@@ -240,36 +254,36 @@ export class LogStore {
       ops.push({ type: 'put', path: logPath(shardId), value: { shardId, trimPoint: LSN_BASE } satisfies LogMeta });
     }
     await this.writeMeta(ops);
-    for (const shardId of shardIds) this.logs.set(shardId, emptyLog(shardId));
+    for (const shardId of shardIds) this.logs.set(shardId, NEVER_WRITTEN);
   }
 
   /** Deletes logs and their data; `metaOps` are written in the same atomic batch as the log records. */
   async deleteLogs(shardIds: number[], metaOps: MetaOp[]): Promise<void> {
     this.assertWritable();
     const ops: MetaOp[] = [...metaOps];
-    const removed: LogState[] = [];
+    const removed: Array<{ shardId: number; log: LogState }> = [];
     for (const shardId of shardIds) {
       const log = this.logs.get(shardId);
       if (!log) continue;
       ops.push({ type: 'del', path: logPath(shardId) });
       for (const seg of log.segments) ops.push({ type: 'del', path: segmentPath(shardId, seg.firstLsn) });
-      removed.push(log);
+      removed.push({ shardId, log });
     }
     // Appends already queued for these shards fail in the writer once the log is gone.
-    for (const log of removed) this.logs.delete(log.meta.shardId);
+    for (const { shardId } of removed) this.logs.delete(shardId);
     this.clearing++;
     try {
       try {
         await this.writeMeta(ops);
       } catch (err) {
-        for (const log of removed) this.logs.set(log.meta.shardId, log);
+        for (const { shardId, log } of removed) this.logs.set(shardId, log);
         throw err;
       }
-      for (const log of removed) {
-        this.marker?.drop(log.meta.shardId);
-        this.cache?.dropShard(log.meta.shardId);
+      for (const { shardId, log } of removed) {
+        this.marker?.drop(shardId);
+        this.cache?.dropShard(shardId);
         wake(log);
-        await this.clearRange({ gte: dataKey(log.meta.shardId, 0), lt: shardEndKey(log.meta.shardId) });
+        await this.clearRange({ gte: dataKey(shardId, 0), lt: shardEndKey(shardId) });
       }
     } finally {
       this.clearing--;
@@ -354,7 +368,7 @@ export class LogStore {
         writes.push(p);
         continue;
       }
-      const log = this.logs.get(p.shardId);
+      const log = this.writable(p.shardId);
       if (!log) {
         p.reject(new StoreError('STORE_SHARD_NOT_FOUND', `shard ${p.shardId} does not exist`));
         continue;
@@ -389,17 +403,18 @@ export class LogStore {
       for (const p of writes) p.reject(failure);
       return;
     }
-    const grown = new Set<LogState>();
+    /** each grown log with its shard id */
+    const grown = new Map<LogState, number>();
     for (const { p, log, lsn, timeMs } of accepted) {
       log.tail = lsn;
-      grown.add(log);
+      grown.set(log, p.shardId);
       this.cache?.add({ shardId: p.shardId, lsn, timeMs, ...p.entry });
       p.resolve({ lsn, timeMs });
     }
     for (const p of writes) p.resolve();
-    for (const log of grown) {
+    for (const [log, shardId] of grown) {
       // the group's last batch of the log is its tail: lastTimeMs is that batch's time
-      this.marker?.set(log.meta.shardId, log.tail, log.lastTimeMs);
+      this.marker?.set(shardId, log.tail, log.lastTimeMs);
       wake(log);
     }
   }
@@ -448,7 +463,7 @@ export class LogStore {
 
   /** First LSN that may still be read. */
   head(shardId: number): number {
-    return this.log(shardId).meta.trimPoint + 1;
+    return this.log(shardId).trimPoint + 1;
   }
 
   /**
@@ -457,33 +472,35 @@ export class LogStore {
    */
   async read(shardId: number, fromLsn: number, toLsn: number, maxBatches: number, maxBytes: number): Promise<StoredBatch[]> {
     const log = this.log(shardId);
-    const from = Math.max(fromLsn, log.meta.trimPoint + 1);
+    const from = Math.max(fromLsn, log.trimPoint + 1);
     const to = Math.min(toLsn, log.tail);
     if (from > to || maxBatches <= 0) return [];
     const cached = this.cache?.read(shardId, from, to, maxBatches, maxBytes);
     if (cached && cached.length > 0) return cached;
-    return this.withKv((kv) => readRange(kv, log, from, to, maxBatches, maxBytes));
+    return this.withKv((kv) => readRange(kv, shardId, log, from, to, maxBatches, maxBytes));
   }
 
   /** First LSN whose store time is >= timeMs; tail + 1 if there is none yet. */
   findLsnByTime(shardId: number, timeMs: number): Promise<number> {
-    return findLsnByTime(this.log(shardId), timeMs, (fn) => this.withKv(fn));
+    return findLsnByTime(shardId, this.log(shardId), timeMs, (fn) => this.withKv(fn));
   }
 
   /** Removes every batch with lsn <= uptoLsn (never past the tail). Returns the new trim point. */
   async trim(shardId: number, uptoLsn: number): Promise<number> {
     if (!Number.isSafeInteger(uptoLsn)) throw new TypeError(`trim of shard ${shardId}: the trim point is ${uptoLsn}`);
     this.assertWritable();
-    const log = this.log(shardId);
-    const point = Math.min(uptoLsn, log.tail);
-    if (point <= log.meta.trimPoint) return log.meta.trimPoint;
+    const found = this.log(shardId);
+    const point = Math.min(uptoLsn, found.tail);
+    if (point <= found.trimPoint) return found.trimPoint;
+    // a log with batches above its trim point was written to: it has its own state
+    const log = this.writable(shardId)!;
     const dropped = log.segments.filter((seg) => seg.lastLsn <= point);
-    const ops: MetaOp[] = [{ type: 'put', path: logPath(shardId), value: { ...log.meta, trimPoint: point } }];
+    const ops: MetaOp[] = [{ type: 'put', path: logPath(shardId), value: { shardId, trimPoint: point } satisfies LogMeta }];
     for (const seg of dropped) ops.push({ type: 'del', path: segmentPath(shardId, seg.firstLsn) });
     this.clearing++;
     try {
       await this.writeMeta(ops);
-      log.meta = { ...log.meta, trimPoint: point };
+      log.trimPoint = point;
       log.segments = log.segments.filter((seg) => seg.lastLsn > point);
       this.cache?.dropUpTo(shardId, point);
       await this.clearRange({ gte: dataKey(shardId, 0), lte: dataKey(shardId, point) });
@@ -530,7 +547,7 @@ export class LogStore {
    * true when data arrived.
    */
   waitForAppend(shardId: number, afterLsn: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const log = this.logs.get(shardId);
+    const log = this.writable(shardId);
     if (!log) return Promise.resolve(false);
     return waitForGrowth(log, afterLsn, timeoutMs, signal, () => this.logs.get(shardId) === log);
   }

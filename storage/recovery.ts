@@ -5,7 +5,7 @@
 import { entryTimeMs } from './codec.js';
 import { dataKey, decodeDataKey, shardEndKey } from './keys.js';
 import type { Kv } from './kv.js';
-import { LSN_BASE, type LogMeta, type LogState } from './log-state.js';
+import { LSN_BASE, NEVER_WRITTEN, type LogMeta, type LogState } from './log-state.js';
 import type { StoreLogger } from './logger.js';
 import type { MetaSnapshot } from './meta-snapshot.js';
 import { listMeta, listMetaValues } from './meta-store.js';
@@ -46,7 +46,7 @@ export async function loadLogs(
   const segmentsOf = await allSegments(kv, snapshot);
   const lastOf = known ? await knownLastBatches(kv, vouched, known) : await lastBatches(kv);
   for (const meta of await listMetaValues<LogMeta>(kv, 'log/', snapshot)) {
-    const segments = segmentsOf.get(meta.shardId) ?? [];
+    const segments = segmentsOf.get(meta.shardId);
     const last = lastOf.get(meta.shardId);
     const lastLsn = last ? last.lsn : LSN_BASE;
     let tail = Math.max(lastLsn, meta.trimPoint, LSN_BASE);
@@ -61,7 +61,7 @@ export async function loadLogs(
       lossReported = true;
     }
     const lastTimeMs = last ? last.timeMs : 0;
-    const open = segments[segments.length - 1];
+    const open = segments?.[segments.length - 1];
     if (open && last && lastLsn >= open.firstLsn) {
       // Its stored end is where it was opened (or sealed): the log's last batch is its real end.
       // LSNs are dense, so the batch count is exact; its byte size is not, so it takes no more batches.
@@ -69,7 +69,12 @@ export async function loadLogs(
       open.lastTimeMs = lastTimeMs;
       open.batches = lastLsn - open.firstLsn + 1;
     }
-    logs.set(meta.shardId, { meta, tail, assigned: tail, lastTimeMs, segments, openSegmentSealed: open !== undefined });
+    // (a trim point above LSN_BASE would make the tail so too)
+    const neverWritten = tail === LSN_BASE && segments === undefined;
+    logs.set(
+      meta.shardId,
+      neverWritten ? NEVER_WRITTEN : { trimPoint: meta.trimPoint, tail, assigned: tail, lastTimeMs, segments: segments ?? [], openSegmentSealed: open !== undefined },
+    );
     // A trim is recorded before its data is cleared; finish one a crash interrupted (a clean
     // shutdown waits for clearing to finish: only shards written since can need it then).
     const unsure = !known || known.check.has(meta.shardId);

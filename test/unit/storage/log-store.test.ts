@@ -84,6 +84,31 @@ describe.each(backends)('LogStore on %s', (_name, location) => {
     await store.close();
   });
 
+  it('keeps logs nothing was written to apart: writing, waiting on or trimming one changes no other', async () => {
+    const loc = location();
+    let store = await open(loc);
+    await store.createLogs([11, 12, 13], []);
+    if (loc !== undefined) {
+      // recovered never-written logs, not only created ones
+      await store.close();
+      store = await open(loc);
+    }
+    const waited = store.waitForAppend(13, LSN_BASE, 60_000);
+    await store.append(12, entry('first'));
+    expect(store.tail(12)).toBe(FIRST_LSN);
+    expect([store.tail(11), store.tail(13)]).toEqual([LSN_BASE, LSN_BASE]);
+    expect([store.segments(11), store.segments(13)]).toEqual([[], []]);
+    await store.append(13, entry('woke'));
+    expect(await waited).toBe(true);
+    expect(await store.trim(11, FIRST_LSN + 5)).toBe(LSN_BASE);
+    expect(store.head(11)).toBe(FIRST_LSN);
+    await store.append(11, entry('later'));
+    expect((await store.read(11, 0, Infinity, 10, 1 << 20)).map((b) => b.payload.toString())).toEqual(['later']);
+    expect([store.tail(11), store.tail(12), store.tail(13)]).toEqual([FIRST_LSN, FIRST_LSN, FIRST_LSN]);
+    expect([11, 12, 13].map((id) => store.segments(id).length)).toEqual([1, 1, 1]);
+    await store.close();
+  });
+
   it('refuses appends to unknown or deleted logs and after close', async () => {
     const store = await open(location());
     await store.createLogs([5], []);
