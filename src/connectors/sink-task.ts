@@ -116,13 +116,13 @@ export class SinkTask {
     this.#consumer = consumer;
     deps.log.info(`task started: reading stream ${deps.options.stream}`);
     deps.onState({ kind: 'running' });
+    // Writes in flight, oldest first, while the next group is read and decoded: the target and
+    // our decoding work at the same time instead of taking turns.
+    const inFlight: StartedWrite[] = [];
     try {
       const batches = consumer[Symbol.asyncIterator]();
       const max = deps.options.maxBatchRecords;
       const depth = this.#depth;
-      // Writes in flight, oldest first, while the next group is read and decoded: the target and
-      // our decoding work at the same time instead of taking turns.
-      const inFlight: StartedWrite[] = [];
       // A holding writer returns without waiting on its target: parsing ahead would overlap nothing.
       const parseAhead = deps.driver.readsJson === true && deps.driver.holdsRecords !== true;
       let reading: Promise<IteratorResult<ConsumedBatch>> | undefined;
@@ -145,6 +145,8 @@ export class SinkTask {
         if (parseAhead) prepare(more);
         for (const chunk of this.#chunks(consumer, [...group, ...more])) {
           while (inFlight.length >= depth) if (!(await this.#settleOldest(consumer, inFlight))) return;
+          // PAUSE or DROP came while a write was settled: what is left of the group is not written
+          if (this.#signal.aborted) return;
           inFlight.push(this.#start(chunk));
         }
       }
@@ -158,6 +160,8 @@ export class SinkTask {
       }
     } finally {
       consumer.close();
+      // a writer closed under a write still in flight may leak the write's connection
+      await Promise.allSettled(inFlight.map((w) => w.write));
       await this.#closeWriter();
     }
     if (this.#signal.aborted) {
@@ -197,10 +201,11 @@ export class SinkTask {
   #start(chunk: ConsumedBatch[]): StartedWrite {
     const batches = chunk.map((b) => toSinkBatch(b, this.#deps.driver.holdsRecords !== true));
     // every first attempt goes out ahead: the runtime settles writes in order, later than they fail
-    const write = this.#attempt(chunk, batches, this.#depth > 1);
+    const ahead = this.#depth > 1;
+    const write = this.#attempt(chunk, batches, ahead);
     // settled in order by #settleOldest; until then a rejection must not count as unhandled
     write.catch(() => undefined);
-    return { chunk, batches, write };
+    return { chunk, batches, write, ahead };
   }
 
   /**
@@ -262,7 +267,7 @@ export class SinkTask {
    * then acknowledges it. `started.write` is its first attempt when already
    * sent. False when the task must end.
    */
-  async #writeAndAck(consumer: DurableConsumer, started: Pick<StartedWrite, 'chunk' | 'batches'> & { write?: Promise<void> }): Promise<boolean> {
+  async #writeAndAck(consumer: DurableConsumer, started: Pick<StartedWrite, 'chunk' | 'batches'> & Partial<Pick<StartedWrite, 'write' | 'ahead'>>): Promise<boolean> {
     const { chunk } = started;
     let { batches } = started;
     let pending: Promise<void> | undefined = started.write;
@@ -271,14 +276,18 @@ export class SinkTask {
     let attempt = 0;
     for (;;) {
       if (this.#signal.aborted) return false;
+      const sentAhead = pending !== undefined && started.ahead === true;
       try {
         await (pending ?? this.#attempt(chunk, batches));
         break;
       } catch (err) {
         if (this.#signal.aborted) return false;
-        // the earlier write it depended on has been redone: this one goes again as it is, at once
-        if (err instanceof RewriteNeeded) continue;
-        if (err instanceof UnmappableRecord) {
+        // The earlier write it depended on has been redone: this one goes again as it is, at once.
+        // Only a write sent ahead can need that; from any other (a driver's bug) it is a failure
+        // like any other, with backoff and maxRetries, or the task would retry without end.
+        if (err instanceof RewriteNeeded && sentAhead) continue;
+        // likewise a record to skip that the write does not hold: skipping it would change nothing
+        if (err instanceof UnmappableRecord && holdsRecord(batches, err.recordId)) {
           deps.counters.errors++;
           if (!deps.options.skipUnmappable) {
             const message = `record ${err.recordId} cannot be written: ${err.message} (task.error.skipStrategy is NeverSkip: the connector stops; RESUME it after fixing the target, or set SkipAll)`;
@@ -379,6 +388,8 @@ interface StartedWrite {
   readonly chunk: ConsumedBatch[];
   readonly batches: SinkBatch[];
   readonly write: Promise<void>;
+  /** sent while earlier writes were in flight (see SinkWriter.write) */
+  readonly ahead: boolean;
 }
 
 /** Decodes the batches and parses their JSON payloads ahead of the write that needs them. */
@@ -423,6 +434,10 @@ function toSinkBatch(batch: ConsumedBatch, keepDecoded: boolean): SinkBatch {
 }
 
 /** The batches without one record; a batch that lost a record no longer matches its raw form. */
+function holdsRecord(batches: readonly SinkBatch[], recordId: string): boolean {
+  return batches.some((b) => b.records.some((r) => r.id === recordId));
+}
+
 function withoutRecord(batches: SinkBatch[], recordId: string): SinkBatch[] {
   return batches.map((b) => {
     if (!b.records.some((r) => r.id === recordId)) return b;

@@ -5,13 +5,11 @@
  * same key. Real server and subscription; the target is a table in memory
  * whose writes land when called and are confirmed when the test says so.
  */
-import pino from 'pino';
 import { expect, it } from 'vitest';
 import type { SinkBatch, SinkDriver, SinkWriter } from '../../src/connectors/driver.js';
-import { SinkTask } from '../../src/connectors/sink-task.js';
-import { TaskLog } from '../../src/connectors/task-log.js';
 import { batch } from '../helpers/records.js';
 import { eventually, startTestServer } from '../helpers/server.js';
+import { startSinkTask } from './sink-fixtures.js';
 
 interface Row {
   id: number;
@@ -48,21 +46,7 @@ it('a redelivered copy of a write in flight is not written after the newer recor
         close: async () => {},
       }),
     };
-    const log = pino({ level: 'silent' });
-    const task = new SinkTask({
-      driver,
-      config: { stream: 's' },
-      options: { stream: 's', fromOffset: 'EARLIEST', skipUnmappable: false, maxRetries: -1, maxBatchRecords: 3 },
-      subscriptions,
-      subscriptionId: 'sub',
-      log: new TaskLog(log, (t) => t),
-      pino: log,
-      counters: { records: 0, bytes: 0, batches: 0, errors: 0, skipped: 0, rejected: 0 },
-      pathRoot: '/nonexistent',
-      maxHeldRecords: 1000,
-      source: () => undefined,
-      onState: () => {},
-    });
+    const { task } = startSinkTask(subscriptions, driver, { maxBatchRecords: 3 });
     try {
       await append({ id: 2, v: 'z' });
       await eventually(() => writes.length === 1);
