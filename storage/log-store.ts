@@ -188,7 +188,8 @@ export class LogStore {
   private adopt(recovered: Map<number, LogState>, vouched: ReadonlyMap<number, number>, timed?: ReadonlyMap<number, number>): void {
     // At open nothing holds a state object yet: recovery's map becomes the store's as it is
     // (copying 100k entries into a second map was a tenth of the store's start-up).
-    if (this.logs.size === 0) this.logs = recovered;
+    const atOpen = this.logs.size === 0;
+    if (atOpen) this.logs = recovered;
     for (const [shardId, log] of this.logs === recovered ? [] : this.logs) {
       if (recovered.has(shardId)) continue;
       this.logs.delete(shardId);
@@ -196,6 +197,8 @@ export class LogStore {
       wake(log);
     }
     for (const [shardId, fresh] of recovered) {
+      // taken over as it is, with no tail for the marker to learn (two lookups per log were 5% of a 100k-log start)
+      if (atOpen && fresh === NEVER_WRITTEN) continue;
       const log = this.logs.get(shardId);
       if (log === fresh) {
         // taken over as it is (at open)

@@ -18,6 +18,7 @@ import {
 } from '../errors.js';
 import type { IdAllocator } from './ids.js';
 import { StreamDependents } from './stream-dependents.js';
+import { StreamIdIndex } from './stream-id-index.js';
 import { checkNewStream, retentionMs, type NewStream } from './stream-spec.js';
 import { rangeIndexForKey, splitKeySpace, type HashRange } from './shards.js';
 import type { StatsRegistry } from './stats.js';
@@ -72,9 +73,8 @@ function rangeBounds(shardCount: number): ReadonlyArray<{ start: string; end: st
 
 export class StreamCatalog {
   private readonly byName = new Map<string, StreamInfo>();
-  private readonly byId = new Map<number, StreamInfo>();
-  /** each shard's stream; not a { stream, shard } pair per shard: 100k of them cost ~3 MB and start-up time */
-  private readonly byShard = new Map<number, StreamInfo>();
+  /** live and archived streams by id, and each shard's stream */
+  private readonly idIndex = new StreamIdIndex<StreamInfo>();
   /** names being created or deleted right now: concurrent requests for them lose at once */
   private readonly busy = new Set<string>();
   private retentionTimer: NodeJS.Timeout | undefined;
@@ -94,10 +94,12 @@ export class StreamCatalog {
   ) {}
 
   async load(): Promise<void> {
-    for (const stream of await this.store.meta.values<StreamInfo>('stream/')) this.index(stream);
+    const streams = await this.store.meta.values<StreamInfo>('stream/');
+    for (const stream of streams) this.index(stream, false);
+    this.idIndex.addAll(streams);
   }
 
-  private index(stream: StreamInfo): void {
+  private index(stream: StreamInfo, withId = true): void {
     // Loaded from JSON, every shard holds its own copies of these strings: ~100 bytes per shard
     // that a store of 100k streams keeps for nothing (most streams share the same few ranges).
     for (const shard of stream.shards) {
@@ -105,17 +107,15 @@ export class StreamCatalog {
       shard.startHashRangeKey = internRangeKey(shard.startHashRangeKey);
       shard.endHashRangeKey = internRangeKey(shard.endHashRangeKey);
     }
-    this.byId.set(stream.id, stream);
+    if (withId) this.idIndex.add(stream);
     if (!stream.archived) this.byName.set(stream.name, stream);
-    for (const shard of stream.shards) this.byShard.set(shard.shardId, stream);
     this.#listVersion++;
   }
 
   private unindex(stream: StreamInfo): void {
     this.#listVersion++;
-    this.byId.delete(stream.id);
+    this.idIndex.remove(stream);
     if (this.byName.get(stream.name) === stream) this.byName.delete(stream.name);
-    for (const shard of stream.shards) this.byShard.delete(shard.shardId);
   }
 
   async create(req: NewStream): Promise<StreamInfo> {
@@ -167,13 +167,13 @@ export class StreamCatalog {
   }
 
   byStreamId(id: number): StreamInfo | undefined {
-    return this.byId.get(id);
+    return this.idIndex.byId(id);
   }
 
   /** Ids of the force-deleted streams whose logs are kept for their subscriptions. */
   archivedStreamIds(): number[] {
     const ids: number[] = [];
-    for (const stream of this.byId.values()) if (stream.archived) ids.push(stream.id);
+    for (const stream of this.idIndex.values()) if (stream.archived) ids.push(stream.id);
     return ids;
   }
 
@@ -216,7 +216,7 @@ export class StreamCatalog {
         await this.dropLogs(stream);
       }
     } catch (err) {
-      if (this.byId.get(stream.id) === stream) this.byName.set(name, stream);
+      if (this.idIndex.byId(stream.id) === stream) this.byName.set(name, stream);
       this.#listVersion++;
       throw err;
     } finally {
@@ -229,7 +229,7 @@ export class StreamCatalog {
 
   /** Called when the last subscription on an archived stream goes away. */
   async releaseArchived(streamId: number): Promise<void> {
-    const stream = this.byId.get(streamId);
+    const stream = this.idIndex.byId(streamId);
     if (stream?.archived && !this.dependents.holdsData(stream)) await this.dropLogs(stream);
   }
 
@@ -248,14 +248,14 @@ export class StreamCatalog {
 
   /** The shard and its (live or archived) stream, or undefined. */
   shard(shardId: number): { stream: StreamInfo; shard: ShardInfo } | undefined {
-    const stream = this.byShard.get(shardId);
+    const stream = this.idIndex.byShard(shardId);
     const shard = stream?.shards.find((s) => s.shardId === shardId);
     return stream && shard && { stream, shard };
   }
 
   /** The (live or archived) stream a shard belongs to, or undefined. */
   streamOfShard(shardId: number): StreamInfo | undefined {
-    return this.byShard.get(shardId);
+    return this.idIndex.byShard(shardId);
   }
 
   shardForKey(stream: StreamInfo, key: string): ShardInfo {
@@ -271,7 +271,7 @@ export class StreamCatalog {
     shardId: number,
     batch: { compression: number; batchSize: number; payload: Buffer },
   ): Promise<{ stream: StreamInfo; lsn: number; timeMs: number }> {
-    const stream = this.byShard.get(shardId);
+    const stream = this.idIndex.byShard(shardId);
     if (!stream || stream.archived) {
       throw unavailable(`NOTFOUND: shard ${shardId} does not exist or its stream was deleted`, { plainText: true });
     }
@@ -313,7 +313,7 @@ export class StreamCatalog {
 
   /** Drops whole expired segments of every stream with a backlog duration. */
   async sweepRetention(now = Date.now()): Promise<void> {
-    for (const stream of [...this.byId.values()]) {
+    for (const stream of [...this.idIndex.values()]) {
       if (stream.backlogDuration === 0) continue;
       const keepMs = retentionMs(stream.backlogDuration);
       if (keepMs === undefined || !Number.isFinite(now)) {
