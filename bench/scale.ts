@@ -47,12 +47,19 @@ const QUICK_RESTART_RECORDS = 200_000;
 const IDLE_CONSUMERS = 1_000;
 /** how long a server sits idle after its first Echo (or after consumers attach) before RSS is read */
 const IDLE_MS = 1_000;
+/**
+ * When idle RSS after a restart is read again: V8 keeps the young generation start-up grew and
+ * start-up's garbage until its memory reducer runs, 20–35 s into an idle 100k-stream server here
+ * (8–10 s into an empty one).
+ */
+const SETTLED_MS = 45_000;
 
 export const CREATE_BASELINE_NAME = `baseline/grpc-unary/empty/inflight=${CREATE_INFLIGHT}`;
 const RAW_CREATE_BASELINE_NAME = `baseline/http2-unary/empty/inflight=${CREATE_INFLIGHT}`;
 export const LIST_BASELINE_NAME = 'baseline/grpc-server-stream/list-reply-bytes';
 export const EMPTY_START_NAME = 'baseline/hstreamlite/empty-store-to-first-echo';
 export const EMPTY_RSS_NAME = 'baseline/hstreamlite/empty-store-idle-rss';
+const EMPTY_SETTLED_RSS_NAME = 'baseline/hstreamlite/empty-store-idle-rss/settled';
 const NO_CONSUMERS_CPU_NAME = 'baseline/hstreamlite/no-consumers-idle-cpu-percent';
 const NO_CONSUMERS_RSS_NAME = 'baseline/hstreamlite/no-consumers-rss';
 
@@ -307,6 +314,8 @@ async function restartRows(
   const emptyAnon: number[] = [];
   const emptyStart: Rep[] = [];
   const emptyRss: Rep[] = [];
+  const settled: Rep[] = [];
+  const emptySettled: Rep[] = [];
   for (let i = 0; i < reps; i++) {
     const order = i % 2 === 0 ? ['ours', 'empty'] : ['empty', 'ours'];
     for (const which of order) {
@@ -320,6 +329,8 @@ async function restartRows(
         await sleep(IDLE_MS);
         rss.push({ value: rssMb(s.child.pid) });
         anon.push(anonRssMb(s.child.pid));
+        await sleep(SETTLED_MS - IDLE_MS);
+        settled.push({ value: rssMb(s.child.pid) });
       } else {
         const dir = scope.tempDir();
         const e = await startHStream(scope, { dataDir: dir });
@@ -327,6 +338,8 @@ async function restartRows(
         await sleep(IDLE_MS);
         emptyRss.push({ value: rssMb(e.child.pid) });
         emptyAnon.push(anonRssMb(e.child.pid));
+        await sleep(SETTLED_MS - IDLE_MS);
+        emptySettled.push({ value: rssMb(e.child.pid) });
         await stopHStream(scope, e);
         scope.removeDir(dir);
       }
@@ -334,6 +347,7 @@ async function restartRows(
   }
   ctx.baselines.add(EMPTY_START_NAME, 'ms', 'lower', emptyStart);
   ctx.baselines.add(EMPTY_RSS_NAME, 'MB', 'lower', emptyRss, { idleMs: IDLE_MS });
+  ctx.baselines.add(EMPTY_SETTLED_RSS_NAME, 'MB', 'lower', emptySettled, { idleMs: SETTLED_MS });
   const note = noteFor(ctx.mode, streams, records);
   const perStreamKb = ((median(rss.map((r) => r.value)) - median(emptyRss.map((r) => r.value))) * 1e3) / streams;
   return [
@@ -345,6 +359,11 @@ async function restartRows(
       anonRssMb: round(median(anon)),
       emptyStoreAnonRssMb: round(median(emptyAnon)),
       anonKbPerStreamAboveEmpty: round(((median(anon) - median(emptyAnon)) * 1e3) / streams, 2),
+    }),
+    compared(`scale/idle-rss/streams=${streams}/after-restart/settled`, 'MB', 'lower', settled, { name: EMPTY_SETTLED_RSS_NAME, reps: emptySettled }, {
+      ...note,
+      idleMs: SETTLED_MS,
+      kbPerStreamAboveEmpty: round(((median(settled.map((r) => r.value)) - median(emptySettled.map((r) => r.value))) * 1e3) / streams, 2),
     }),
   ];
 }
