@@ -433,11 +433,11 @@ function toSinkBatch(batch: ConsumedBatch, keepDecoded: boolean): SinkBatch {
   };
 }
 
-/** The batches without one record; a batch that lost a record no longer matches its raw form. */
 function holdsRecord(batches: readonly SinkBatch[], recordId: string): boolean {
   return batches.some((b) => b.records.some((r) => r.id === recordId));
 }
 
+/** The batches without one record; a batch that lost a record no longer matches its raw form. */
 function withoutRecord(batches: SinkBatch[], recordId: string): SinkBatch[] {
   return batches.map((b) => {
     if (!b.records.some((r) => r.id === recordId)) return b;

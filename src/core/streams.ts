@@ -99,6 +99,7 @@ export class StreamCatalog {
     this.idIndex.addAll(streams);
   }
 
+  /** `withId` false: the caller adds the stream to the id index itself (load adds them all at once). */
   private index(stream: StreamInfo, withId = true): void {
     // Loaded from JSON, every shard holds its own copies of these strings: ~100 bytes per shard
     // that a store of 100k streams keeps for nothing (most streams share the same few ranges).
