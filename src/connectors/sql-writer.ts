@@ -307,12 +307,9 @@ class SqlSinkWriter implements SinkWriter {
     // Rows of one key take the same connection in every write split by key, so such a write may queue
     // behind the one before it. A write sent whole to one connection breaks that rule, and a connection
     // that runs statements one at a time cannot queue: then it waits for the one before it to finish.
-    if (previous !== undefined && (!self.byKey || !previous.byKey || sessions.some((s) => !s.pipelined))) {
-      await previous.clean;
-      if (this.failed) throw new RewriteNeeded();
-      ({ sessions, table } = await this.ready());
-    }
-    if (previous?.rowByRow === true && !previous.done) {
+    // So does any write while the one before it redoes a part row by row (see WriteInFlight.rowByRow).
+    const mustWait = !self.byKey || !previous?.byKey || sessions.some((s) => !s.pipelined) || (previous?.rowByRow === true && !previous.done);
+    if (previous !== undefined && mustWait) {
       await previous.clean;
       if (this.failed) throw new RewriteNeeded();
       ({ sessions, table } = await this.ready());
