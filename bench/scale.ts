@@ -316,6 +316,7 @@ async function restartRows(
   const emptyRss: Rep[] = [];
   const settled: Rep[] = [];
   const emptySettled: Rep[] = [];
+  const readSettled = ctx.mode === 'full';
   for (let i = 0; i < reps; i++) {
     const order = i % 2 === 0 ? ['ours', 'empty'] : ['empty', 'ours'];
     for (const which of order) {
@@ -329,7 +330,7 @@ async function restartRows(
         await sleep(IDLE_MS);
         rss.push({ value: rssMb(s.child.pid) });
         anon.push(anonRssMb(s.child.pid));
-        if (ctx.mode === 'full') {
+        if (readSettled) {
           await sleep(SETTLED_MS - IDLE_MS);
           settled.push({ value: rssMb(s.child.pid) });
         }
@@ -340,7 +341,7 @@ async function restartRows(
         await sleep(IDLE_MS);
         emptyRss.push({ value: rssMb(e.child.pid) });
         emptyAnon.push(anonRssMb(e.child.pid));
-        if (ctx.mode === 'full') {
+        if (readSettled) {
           await sleep(SETTLED_MS - IDLE_MS);
           emptySettled.push({ value: rssMb(e.child.pid) });
         }
@@ -351,7 +352,7 @@ async function restartRows(
   }
   ctx.baselines.add(EMPTY_START_NAME, 'ms', 'lower', emptyStart);
   ctx.baselines.add(EMPTY_RSS_NAME, 'MB', 'lower', emptyRss, { idleMs: IDLE_MS });
-  if (ctx.mode === 'full') ctx.baselines.add(EMPTY_SETTLED_RSS_NAME, 'MB', 'lower', emptySettled, { idleMs: SETTLED_MS });
+  if (readSettled) ctx.baselines.add(EMPTY_SETTLED_RSS_NAME, 'MB', 'lower', emptySettled, { idleMs: SETTLED_MS });
   const note = noteFor(ctx.mode, streams, records);
   const perStreamKb = ((median(rss.map((r) => r.value)) - median(emptyRss.map((r) => r.value))) * 1e3) / streams;
   return [
@@ -364,7 +365,7 @@ async function restartRows(
       emptyStoreAnonRssMb: round(median(emptyAnon)),
       anonKbPerStreamAboveEmpty: round(((median(anon) - median(emptyAnon)) * 1e3) / streams, 2),
     }),
-    ...(ctx.mode === 'full'
+    ...(readSettled
       ? [
           compared(`scale/idle-rss/streams=${streams}/after-restart/settled`, 'MB', 'lower', settled, { name: EMPTY_SETTLED_RSS_NAME, reps: emptySettled }, {
             idleMs: SETTLED_MS,

@@ -51,14 +51,7 @@ export function emptyLog(): LogState {
  * server's heap. Frozen, so a write that forgot to materialize throws
  * instead of changing every empty log at once.
  */
-export const NEVER_WRITTEN: Readonly<LogState> = Object.freeze({
-  trimPoint: LSN_BASE,
-  tail: LSN_BASE,
-  assigned: LSN_BASE,
-  lastTimeMs: 0,
-  segments: Object.freeze([]) as unknown as Segment[],
-  openSegmentSealed: false,
-});
+export const NEVER_WRITTEN: Readonly<LogState> = Object.freeze({ ...emptyLog(), segments: Object.freeze([]) as unknown as Segment[] });
 
 /** Wakes everyone waiting on the log (it grew, was deleted, or the store closes). */
 export function wake(log: LogState): void {
