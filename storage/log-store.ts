@@ -558,7 +558,7 @@ export class LogStore {
   /** Writes the metadata snapshot for the next start; undefined if that failed (it then reads LevelDB). */
   private async snapshotMeta(dir: string): Promise<number | undefined> {
     try {
-      return await this.withKv((kv) => writeMetaSnapshot(kv, dir));
+      return await this.withKv((kv) => writeMetaSnapshot(kv, dir, this.meta.packings));
     } catch (err) {
       this.logger.warn({ err }, 'cannot write the metadata snapshot: the next start reads the metadata from the database');
       return undefined;

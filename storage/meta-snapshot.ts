@@ -25,7 +25,16 @@
  * the previous group ended). A chunk is a JSON array of [path, value] pairs in
  * key order, the values being the stored JSON texts verbatim.
  *
- *   {"version":1,"groups":[["ids/",[14]],["stream/",[60012,120340]],...]}\n<body>
+ *   {"version":2,"groups":[["ids/",[14]],["stream/",[60012,120340],"stream-1"],...]}\n<body>
+ *
+ * A group whose owner gave a packing (MetaPacking) is written packed instead,
+ * and its header entry names the packing's format: a chunk is then a JSON
+ * array of the packed values alone. Why: the stream records of 100k streams
+ * were 36 MB of JSON, one object tree per stream, while what the catalogue
+ * keeps of a stream is seven numbers and a name; their parse was the largest
+ * part of start-up. Only a reader that asks for that format gets packed
+ * values; any other read of a packed group goes to LevelDB. Version 2 marks
+ * files that may hold packed groups, so that an older reader ignores them.
  *
  * Chunks are small (about CHUNK_BYTES) so that neither the text read nor the
  * string parsed is a large object: one 35 MB string per group outlived
@@ -38,7 +47,9 @@ import { META_PREFIX } from './keys.js';
 import { readAllText, type Kv } from './kv.js';
 
 export const META_SNAPSHOT_FILE = 'META-SNAPSHOT';
-const VERSION = 1;
+const VERSION = 2;
+/** versions this reader understands: 1 never has packed groups */
+const READABLE_VERSIONS = new Set([1, 2]);
 /** A chunk ends after the record that takes it past this many bytes. */
 const CHUNK_BYTES = 32 * 1024;
 /** The file is checked in reads of this many bytes. */
@@ -46,8 +57,19 @@ const CHECK_READ_BYTES = 1024 * 1024;
 
 interface Header {
   version: number;
-  /** group name and the body offsets where its chunks end */
-  groups: Array<[string, number[]]>;
+  /** group name, the body offsets where its chunks end, and the packing format if packed */
+  groups: Array<[string, number[]] | [string, number[], string]>;
+}
+
+/**
+ * A compact form for one group's values in the snapshot, given by the code that owns the group.
+ * `pack` may return any JSON value, the plain value included (for values it has no better form
+ * for); its reader must tell the two apart.
+ */
+export interface MetaPacking<T = unknown, P = unknown> {
+  /** names the packed form: change it whenever the form changes */
+  readonly format: string;
+  pack(value: T): P;
 }
 
 export interface MetaRow<T> {
@@ -65,7 +87,7 @@ function groupOf(path: string): string {
  * Writes the snapshot of every metadata record `kv` holds (synced) and returns the crc32 of the
  * file. The caller must make sure nothing writes to `kv` meanwhile and until it closes.
  */
-export async function writeMetaSnapshot(kv: Kv, dir: string): Promise<number> {
+export async function writeMetaSnapshot(kv: Kv, dir: string, packings: ReadonlyMap<string, MetaPacking> = new Map()): Promise<number> {
   const rows = await readAllText(kv, { gte: Buffer.of(META_PREFIX), lt: Buffer.of(META_PREFIX + 1) });
   const header: Header = { version: VERSION, groups: [] };
   const chunks: Buffer[] = [];
@@ -80,15 +102,17 @@ export async function writeMetaSnapshot(kv: Kv, dir: string): Promise<number> {
     parts = [];
     partBytes = 0;
   };
+  let packing: MetaPacking | undefined;
   for (const [key, value] of rows) {
     // the key's first character is the one-byte metadata prefix
     const path = key.slice(1);
     const name = groupOf(path);
     if (header.groups[header.groups.length - 1]?.[0] !== name) {
       if (parts.length > 0) endChunk();
-      header.groups.push([name, []]);
+      packing = packings.get(name);
+      header.groups.push(packing ? [name, [], packing.format] : [name, []]);
     }
-    const part = `[${JSON.stringify(path)},${value}]`;
+    const part = packing ? JSON.stringify(packing.pack(JSON.parse(value))) : `[${JSON.stringify(path)},${value}]`;
     parts.push(part);
     partBytes += part.length;
     if (partBytes >= CHUNK_BYTES) endChunk();
@@ -154,14 +178,21 @@ function checked(fd: number, crc: number): MetaSnapshot | undefined {
   }
   if (actual !== crc || newline < 0) return undefined;
   const header = JSON.parse(headerText) as Header;
-  if (header.version !== VERSION || !Array.isArray(header.groups)) return undefined;
-  const groups = new Map<string, { start: number; ends: number[] }>();
+  if (!READABLE_VERSIONS.has(header.version) || !Array.isArray(header.groups)) return undefined;
+  const groups = new Map<string, SnapshotGroup>();
   let start = 0;
-  for (const [name, ends] of header.groups) {
-    groups.set(name, { start, ends });
+  for (const [name, ends, packed] of header.groups) {
+    groups.set(name, { start, ends, packed });
     start = ends[ends.length - 1] ?? start;
   }
   return new MetaSnapshot(fd, newline + 1, groups);
+}
+
+interface SnapshotGroup {
+  start: number;
+  ends: number[];
+  /** the format it was packed in, if it was */
+  packed: string | undefined;
 }
 
 /**
@@ -175,13 +206,13 @@ export class MetaSnapshot {
     private readonly fd: number,
     /** where the body starts in the file */
     private readonly bodyAt: number,
-    private readonly groups: ReadonlyMap<string, { start: number; ends: number[] }>,
+    private readonly groups: ReadonlyMap<string, SnapshotGroup>,
   ) {}
 
   /**
    * Every record whose path starts with `prefix`, in path order; undefined when the snapshot
-   * cannot say: a prefix without '/' (it would span groups), a chunk that does not parse, or
-   * the snapshot is closed.
+   * cannot say: a prefix without '/' (it would span groups), a packed group, a chunk that does not
+   * parse, or the snapshot is closed.
    */
   list<T>(prefix: string): Array<MetaRow<T>> | undefined {
     const rows: Array<MetaRow<T>> = [];
@@ -196,6 +227,17 @@ export class MetaSnapshot {
   values<T>(prefix: string): T[] | undefined {
     const values: T[] = [];
     return this.#read<T>(prefix, (_path, value) => values.push(value)) ? values : undefined;
+  }
+
+  /**
+   * Hands each value under `prefix` to `take`, in path order, as its chunk is parsed; packed in
+   * `packed`'s format if the group was. False when the snapshot cannot say (see list; a group
+   * packed in another format cannot say), possibly after some values were taken.
+   */
+  eachValue<T>(prefix: string, take: (value: T) => void, packed?: string): boolean {
+    const group = this.groups.get(groupOf(prefix));
+    if (group?.packed !== undefined && group.packed === packed && prefix === groupOf(prefix)) return this.#readPacked(group, take);
+    return this.#read<T>(prefix, (_path, value) => take(value));
   }
 
   close(): void {
@@ -214,7 +256,22 @@ export class MetaSnapshot {
     const name = groupOf(prefix);
     const group = this.groups.get(name);
     if (!group) return true;
+    if (group.packed !== undefined) return false;
     const whole = prefix === name;
+    return this.#eachChunk(group, (rows: Array<[string, T]>) => {
+      for (const [path, value] of rows) if (whole || path.startsWith(prefix)) take(path, value);
+    });
+  }
+
+  #readPacked<P>(group: SnapshotGroup, take: (value: P) => void): boolean {
+    if (this.#closed) return false;
+    return this.#eachChunk(group, (values: P[]) => {
+      for (const value of values) take(value);
+    });
+  }
+
+  /** Parses the group's chunks in order; false if one cannot be read or parsed. */
+  #eachChunk<C>(group: SnapshotGroup, each: (chunk: C) => void): boolean {
     let buf = Buffer.allocUnsafe(0);
     let start = group.start;
     try {
@@ -222,9 +279,7 @@ export class MetaSnapshot {
         const length = end - start;
         if (buf.length < length) buf = Buffer.allocUnsafe(Math.max(length, CHUNK_BYTES * 2));
         if (readSync(this.fd, buf, 0, length, this.bodyAt + start) !== length) return false;
-        for (const [path, value] of JSON.parse(buf.toString('utf8', 0, length)) as Array<[string, T]>) {
-          if (whole || path.startsWith(prefix)) take(path, value);
-        }
+        each(JSON.parse(buf.toString('utf8', 0, length)) as C);
         start = end;
       }
     } catch {

@@ -161,4 +161,87 @@ describe('the metadata snapshot of a clean shutdown', () => {
     expect(reads.meta).toBeGreaterThan(0);
     await store.close();
   });
+
+  describe('a packed group', () => {
+    type Stored = { id: number; name: string };
+    /** packs all but stream 9, which stays as it is stored */
+    const PAIRS = { format: 'pairs-1', pack: (v: Stored) => (v.id === 9 ? v : [v.id, v.name]) };
+
+    async function scanned(store: LogStore, prefix = 'stream/') {
+      const got: unknown[] = [];
+      await store.meta.scan<Stored, [number, string]>(prefix, () => {
+        got.length = 0;
+        return (value) => got.push(value);
+      });
+      return got;
+    }
+
+    it('is scanned packed by the owner of the packing, and every other read of it goes to LevelDB', async () => {
+      const location = newDir();
+      let { store, reads } = await filled(location);
+      store.meta.setPacking('stream/', PAIRS);
+      await store.close();
+      const truth = await fromLevelDb(location);
+      const plain = truth.values[PREFIXES.indexOf('stream/')];
+
+      // fromLevelDb closed without the packing: the snapshot has the group plain, and scan says so
+      ({ store, reads } = await open(location));
+      store.meta.setPacking('stream/', PAIRS);
+      expect(await scanned(store)).toEqual(plain);
+      expect(reads.meta).toBe(0);
+      await store.close();
+
+      ({ store, reads } = await open(location));
+      store.meta.setPacking('stream/', PAIRS);
+      expect(await scanned(store)).toEqual([[2, 's2'], plain![1]]);
+      expect(reads.meta, 'scanned from the snapshot').toBe(0);
+      expect(await everything(store)).toEqual(truth);
+      expect(reads.meta, 'lists of the packed group read LevelDB').toBeGreaterThan(0);
+      await store.close();
+
+      // a reader of another format, or none, gets the plain values
+      for (const packing of [{ ...PAIRS, format: 'pairs-2' }, undefined]) {
+        ({ store, reads } = await open(location));
+        if (packing) store.meta.setPacking('stream/', packing);
+        expect(await scanned(store)).toEqual(plain);
+        expect(reads.meta).toBe(1);
+        store.meta.setPacking('stream/', PAIRS);
+        await store.close();
+      }
+    });
+
+    it('starts the scan over from LevelDB when the snapshot fails part way', async () => {
+      const location = newDir();
+      let { store } = await filled(location);
+      store.meta.setPacking('stream/', PAIRS);
+      await store.close();
+      let reads;
+      ({ store, reads } = await open(location));
+      let begun = 0;
+      const got: unknown[] = [];
+      await store.meta.scan<Stored, [number, string]>('stream/', () => {
+        begun++;
+        const mine: unknown[] = [];
+        got.push(mine);
+        return (value) => {
+          if (begun === 1) throw new Error('the snapshot fails here');
+          mine.push(value);
+        };
+      });
+      expect(begun).toBe(2);
+      expect(reads.meta).toBe(1);
+      expect(got[1]).toEqual([
+        { id: 2, name: 's2', shards: [{ shardId: 2, note: 'ünïcödé "quoted"' }] },
+        { id: 9, name: 's9', shards: [{ shardId: 9, note: 'ünïcödé "quoted"' }] },
+      ]);
+      await store.close();
+    });
+
+    it('refuses a packing for anything but one whole group', async () => {
+      const { store } = await open(newDir());
+      expect(() => store.meta.setPacking('stream', PAIRS)).toThrow(/not a metadata group/);
+      expect(() => store.meta.setPacking('ckpt/a/', PAIRS)).toThrow(/not a metadata group/);
+      await store.close();
+    });
+  });
 });
