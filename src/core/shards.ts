@@ -32,3 +32,28 @@ export function rangeIndexForKey(ranges: Array<{ start: bigint; end: bigint }>, 
   const hash = hashPartitionKey(key);
   return ranges.findIndex((r) => r.start <= hash && hash <= r.end);
 }
+
+/**
+ * Each shard count's range bounds as decimal text, computed once and shared: otherwise every
+ * create paid for BigInt divisions and 39-digit toString()s, and every stream held its own copies
+ * of the same few strings (~100 bytes per shard).
+ */
+const boundsByShardCount = new Map<number, ReadonlyArray<{ readonly start: string; readonly end: string }>>();
+const MAX_CACHED_SHARD_COUNTS = 64;
+export function shardBoundsText(shardCount: number): ReadonlyArray<{ readonly start: string; readonly end: string }> {
+  const known = boundsByShardCount.get(shardCount);
+  if (known) return known;
+  const bounds = splitKeySpace(shardCount).map((r) => ({ start: internBoundText(r.start.toString()), end: internBoundText(r.end.toString()) }));
+  if (boundsByShardCount.size < MAX_CACHED_SHARD_COUNTS) boundsByShardCount.set(shardCount, bounds);
+  return bounds;
+}
+
+const boundTexts = new Map<string, string>();
+const MAX_INTERNED_BOUND_TEXTS = 65_536;
+/** One copy of each range bound's text (stored streams read from JSON bring their own). */
+export function internBoundText(text: string): string {
+  const known = boundTexts.get(text);
+  if (known !== undefined) return known;
+  if (boundTexts.size < MAX_INTERNED_BOUND_TEXTS) boundTexts.set(text, text);
+  return text;
+}

@@ -1,82 +1,83 @@
 /**
- * Streams by id, and the stream of a shard, from one array sorted by stream
- * id instead of two Maps. Ids are clock-derived numbers near 2^48: as Map
- * keys each is a boxed number, and with its hash-table entry a Map costs
+ * Stream slots by stream id, and the stream of a shard, from arrays sorted by
+ * stream id instead of two Maps. Ids are clock-derived numbers near 2^48: as
+ * Map keys each is a boxed number, and with its hash-table entry a Map costs
  * ~53 bytes per stream; two of them were a sixth of a 100k-stream server's
- * heap. Here a stream costs two array slots.
+ * heap. Here a stream costs 16 bytes.
  *
  * The stream of shard s is the one with the greatest id below s: the id
  * allocator hands out a stream's id and its shards' ids together, in order
- * and without gaps (ids.ts). A lookup checks that the shard found is s, so a
- * stream stored with other shard ids (none we write; stored data is not ours
- * to assume) can never be mistaken for another: such streams' shards are
- * kept in a Map.
+ * and without gaps (ids.ts), so such a "regular" stream's shards are known
+ * from their count. A stream stored with other shard ids (none we write;
+ * stored data is not ours to assume) is "irregular": its shards are kept in
+ * a Map, and it can never be mistaken for another stream.
  */
 
-export interface IndexedStream {
-  readonly id: number;
-  readonly shards: ReadonlyArray<{ readonly shardId: number }>;
-}
+/** What `byId` and `byShard` return when there is no such stream. */
+export const NO_SLOT = -1;
 
-/** Holes left by removals are compacted away once they are this many and half of the slots. */
+/** Holes left by removals are compacted away once they are this many and half of the entries. */
 const MIN_HOLES_TO_COMPACT = 1024;
 
-export class StreamIdIndex<T extends IndexedStream> {
-  /** stream ids, ascending; removed streams leave their id with a hole in #items */
+export class StreamIdIndex {
+  /** stream ids, ascending; a removed stream leaves its id with NO_SLOT */
   #ids = new Float64Array(1024);
-  #items: Array<T | undefined> = [];
+  #slots = new Int32Array(1024);
+  /** a regular stream's shard count; 0 for an irregular one, whose shards are in #irregular */
+  #regularShards = new Int32Array(1024);
+  #size = 0;
   #holes = 0;
-  /** shards whose ids do not follow their stream's, by shard id */
-  readonly #irregular = new Map<number, T>();
+  /** slots of the irregular streams' shards, by shard id */
+  readonly #irregular = new Map<number, number>();
 
-  /** Adds many at once: one sort instead of an insertion each (load order is not id order). */
-  addAll(items: readonly T[]): void {
-    for (const item of [...items].sort((a, b) => a.id - b.id)) this.add(item);
-  }
-
-  add(item: T): void {
-    const at = this.#position(item.id);
-    if (at < this.#items.length && this.#ids[at] === item.id) {
-      if (this.#items[at] !== undefined) throw new TypeError(`stream id ${item.id} is indexed already`);
-      this.#items[at] = item;
+  /**
+   * Indexes the stream `id` at `slot`. `shards`: the shard count of a regular stream, or the shard
+   * ids of an irregular one.
+   */
+  add(id: number, slot: number, shards: number | readonly number[]): void {
+    const at = this.#position(id);
+    if (at < this.#size && this.#ids[at] === id) {
+      if (this.#slots[at] !== NO_SLOT) throw new TypeError(`stream id ${id} is indexed already`);
       this.#holes--;
     } else {
-      this.#insert(at, item);
+      this.#insert(at, id);
     }
-    if (!follows(item)) for (const shard of item.shards) this.#irregular.set(shard.shardId, item);
+    this.#slots[at] = slot;
+    this.#regularShards[at] = typeof shards === 'number' ? shards : 0;
+    if (typeof shards !== 'number') for (const shardId of shards) this.#irregular.set(shardId, slot);
   }
 
-  remove(item: T): void {
-    const at = this.#position(item.id);
-    if (this.#items[at] !== item) return;
-    this.#items[at] = undefined;
-    this.#holes++;
-    if (!follows(item)) for (const shard of item.shards) if (this.#irregular.get(shard.shardId) === item) this.#irregular.delete(shard.shardId);
-    if (this.#holes >= MIN_HOLES_TO_COMPACT && this.#holes * 2 >= this.#items.length) this.#compact();
-  }
-
-  byId(id: number): T | undefined {
+  /** Forgets the stream `id` if it is at `slot`; `shards` as given to add. */
+  remove(id: number, slot: number, shards: number | readonly number[]): void {
     const at = this.#position(id);
-    return at < this.#items.length && this.#ids[at] === id ? this.#items[at] : undefined;
+    if (at >= this.#size || this.#ids[at] !== id || this.#slots[at] !== slot) return;
+    this.#slots[at] = NO_SLOT;
+    this.#holes++;
+    if (typeof shards !== 'number') for (const shardId of shards) if (this.#irregular.get(shardId) === slot) this.#irregular.delete(shardId);
+    if (this.#holes >= MIN_HOLES_TO_COMPACT && this.#holes * 2 >= this.#size) this.#compact();
   }
 
-  byShard(shardId: number): T | undefined {
-    // the slot of the greatest id below shardId
+  byId(id: number): number {
+    const at = this.#position(id);
+    return at < this.#size && this.#ids[at] === id ? this.#slots[at]! : NO_SLOT;
+  }
+
+  byShard(shardId: number): number {
+    // the entry of the greatest id below shardId
     const at = this.#position(shardId) - 1;
-    const candidate = at >= 0 ? this.#items[at] : undefined;
-    if (candidate !== undefined && candidate.shards[shardId - candidate.id - 1]?.shardId === shardId) return candidate;
-    return this.#irregular.get(shardId);
+    if (at >= 0 && this.#slots[at] !== NO_SLOT && shardId - this.#ids[at]! <= this.#regularShards[at]!) return this.#slots[at]!;
+    return this.#irregular.get(shardId) ?? NO_SLOT;
   }
 
-  /** Every stream, in id order (creation order). */
-  *values(): IterableIterator<T> {
-    for (const item of this.#items) if (item !== undefined) yield item;
+  /** Every stream's slot, in id order (creation order). */
+  *slots(): IterableIterator<number> {
+    for (let at = 0; at < this.#size; at++) if (this.#slots[at] !== NO_SLOT) yield this.#slots[at]!;
   }
 
-  /** The first slot whose id is >= `id` (the slot count when there is none). */
+  /** The first entry whose id is >= `id` (the entry count when there is none). */
   #position(id: number): number {
     let lo = 0;
-    let hi = this.#items.length;
+    let hi = this.#size;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.#ids[mid]! < id) lo = mid + 1;
@@ -85,36 +86,38 @@ export class StreamIdIndex<T extends IndexedStream> {
     return lo;
   }
 
-  #insert(at: number, item: T): void {
-    const size = this.#items.length;
-    if (size === this.#ids.length) {
-      const grown = new Float64Array(this.#ids.length * 2);
-      grown.set(this.#ids);
-      this.#ids = grown;
+  #insert(at: number, id: number): void {
+    if (this.#size === this.#ids.length) {
+      this.#ids = grown(this.#ids);
+      this.#slots = grown(this.#slots);
+      this.#regularShards = grown(this.#regularShards);
     }
     // new streams have the highest id: an insertion before the end is rare
-    if (at < size) this.#ids.copyWithin(at + 1, at, size);
-    this.#ids[at] = item.id;
-    if (at === size) this.#items.push(item);
-    else this.#items.splice(at, 0, item);
+    if (at < this.#size) {
+      this.#ids.copyWithin(at + 1, at, this.#size);
+      this.#slots.copyWithin(at + 1, at, this.#size);
+      this.#regularShards.copyWithin(at + 1, at, this.#size);
+    }
+    this.#ids[at] = id;
+    this.#size++;
   }
 
   #compact(): void {
     let to = 0;
-    for (let from = 0; from < this.#items.length; from++) {
-      const item = this.#items[from];
-      if (item === undefined) continue;
+    for (let from = 0; from < this.#size; from++) {
+      if (this.#slots[from] === NO_SLOT) continue;
       this.#ids[to] = this.#ids[from]!;
-      this.#items[to] = item;
+      this.#slots[to] = this.#slots[from]!;
+      this.#regularShards[to] = this.#regularShards[from]!;
       to++;
     }
-    this.#items.length = to;
+    this.#size = to;
     this.#holes = 0;
   }
 }
 
-/** Whether the stream's shard ids are its own id + 1, + 2, ... in order. */
-function follows(item: IndexedStream): boolean {
-  for (let i = 0; i < item.shards.length; i++) if (item.shards[i]!.shardId !== item.id + 1 + i) return false;
-  return true;
+function grown<A extends Float64Array | Int32Array>(array: A): A {
+  const bigger = new (array.constructor as new (length: number) => A)(array.length * 2);
+  bigger.set(array);
+  return bigger;
 }

@@ -18,63 +18,19 @@ import {
 } from '../errors.js';
 import type { IdAllocator } from './ids.js';
 import { StreamDependents } from './stream-dependents.js';
-import { StreamIdIndex } from './stream-id-index.js';
+import { STREAM_PACKING, StreamTable, type PackedStream, type ShardInfo, type StreamInfo, type StreamSummary } from './stream-table.js';
 import { checkNewStream, retentionMs, type NewStream } from './stream-spec.js';
-import { rangeIndexForKey, splitKeySpace, type HashRange } from './shards.js';
+import { rangeIndexForKey, shardBoundsText, type HashRange } from './shards.js';
 import type { StatsRegistry } from './stats.js';
 
 export type { NewStream } from './stream-spec.js';
-
-export interface ShardInfo {
-  shardId: number;
-  streamId: number;
-  streamName: string;
-  startHashRangeKey: string;
-  endHashRangeKey: string;
-  epoch: number;
-}
-
-export interface StreamInfo {
-  id: number;
-  name: string;
-  replicationFactor: number;
-  backlogDuration: number;
-  shardCount: number;
-  creationTimeMs: number;
-  shards: ShardInfo[];
-  archived: boolean;
-}
+export type { ShardInfo, StreamInfo, StreamSummary } from './stream-table.js';
 
 const streamPath = (id: number) => `stream/${id}`;
 
-/** One copy of each hash-range bound: streams of the same shard count share them all. */
-const rangeKeys = new Map<string, string>();
-const MAX_INTERNED_RANGE_KEYS = 65_536;
-function internRangeKey(key: string): string {
-  const known = rangeKeys.get(key);
-  if (known !== undefined) return known;
-  if (rangeKeys.size < MAX_INTERNED_RANGE_KEYS) rangeKeys.set(key, key);
-  return key;
-}
-
-/**
- * Each shard count's range bounds as (interned) text, computed once: otherwise every create paid
- * for BigInt divisions and 39-digit toString()s, and index() for hashing the fresh strings.
- */
-const boundsByShardCount = new Map<number, ReadonlyArray<{ start: string; end: string }>>();
-const MAX_CACHED_SHARD_COUNTS = 64;
-function rangeBounds(shardCount: number): ReadonlyArray<{ start: string; end: string }> {
-  const known = boundsByShardCount.get(shardCount);
-  if (known) return known;
-  const bounds = splitKeySpace(shardCount).map((r) => ({ start: internRangeKey(r.start.toString()), end: internRangeKey(r.end.toString()) }));
-  if (boundsByShardCount.size < MAX_CACHED_SHARD_COUNTS) boundsByShardCount.set(shardCount, bounds);
-  return bounds;
-}
-
 export class StreamCatalog {
-  private readonly byName = new Map<string, StreamInfo>();
-  /** live and archived streams by id, and each shard's stream */
-  private readonly idIndex = new StreamIdIndex<StreamInfo>();
+  /** live and archived streams, by name, id and shard */
+  private table = new StreamTable();
   /** names being created or deleted right now: concurrent requests for them lose at once */
   private readonly busy = new Set<string>();
   private retentionTimer: NodeJS.Timeout | undefined;
@@ -91,44 +47,39 @@ export class StreamCatalog {
     private readonly log: Logger,
     /** subscriptions, queries and connectors register what depends on a stream here */
     readonly dependents = new StreamDependents(),
-  ) {}
-
-  async load(): Promise<void> {
-    const streams = await this.store.meta.values<StreamInfo>('stream/');
-    for (const stream of streams) this.index(stream, false);
-    this.idIndex.addAll(streams);
+  ) {
+    store.meta.setPacking('stream/', STREAM_PACKING);
   }
 
-  /** `withId` false: the caller adds the stream to the id index itself (load adds them all at once). */
-  private index(stream: StreamInfo, withId = true): void {
-    // Loaded from JSON, every shard holds its own copies of these strings: ~100 bytes per shard
-    // that a store of 100k streams keeps for nothing (most streams share the same few ranges).
-    for (const shard of stream.shards) {
-      shard.streamName = stream.name;
-      shard.startHashRangeKey = internRangeKey(shard.startHashRangeKey);
-      shard.endHashRangeKey = internRangeKey(shard.endHashRangeKey);
-    }
-    if (withId) this.idIndex.add(stream);
-    if (!stream.archived) this.byName.set(stream.name, stream);
+  async load(): Promise<void> {
+    await this.store.meta.scan<StreamInfo, PackedStream>('stream/', () => {
+      this.table = new StreamTable();
+      return (stream) => this.table.addPacked(stream);
+    });
+    this.#listVersion++;
+  }
+
+  private index(stream: StreamInfo): void {
+    this.table.add(stream);
     this.#listVersion++;
   }
 
   private unindex(stream: StreamInfo): void {
     this.#listVersion++;
-    this.idIndex.remove(stream);
-    if (this.byName.get(stream.name) === stream) this.byName.delete(stream.name);
+    this.table.remove(stream);
   }
 
+  /** Returns the new stream's description (lookups return the catalogue's own object for it). */
   async create(req: NewStream): Promise<StreamInfo> {
     checkNewStream(req);
-    if (this.byName.has(req.name) || this.busy.has(req.name)) {
+    if (this.table.hasName(req.name) || this.busy.has(req.name)) {
       throw alreadyExists(ErrorCode.StreamExists, 'StreamExists', { extra: req.name });
     }
     this.busy.add(req.name);
     try {
       const { ids, op } = this.ids.take(req.shardCount + 1);
       const [streamId, ...shardIds] = ids as [number, ...number[]];
-      const ranges = rangeBounds(req.shardCount);
+      const ranges = shardBoundsText(req.shardCount);
       const stream: StreamInfo = {
         id: streamId,
         name: req.name,
@@ -158,24 +109,25 @@ export class StreamCatalog {
   }
 
   get(name: string): StreamInfo {
-    const stream = this.byName.get(name);
+    const stream = this.table.byName(name);
     if (!stream) throw streamNotFound(name);
     return stream;
   }
 
   find(name: string): StreamInfo | undefined {
-    return this.byName.get(name);
+    return this.table.byName(name);
   }
 
   byStreamId(id: number): StreamInfo | undefined {
-    return this.idIndex.byId(id);
+    return this.table.byId(id);
   }
 
   /** Ids of the force-deleted streams whose logs are kept for their subscriptions. */
   archivedStreamIds(): number[] {
-    const ids: number[] = [];
-    for (const stream of this.idIndex.values()) if (stream.archived) ids.push(stream.id);
-    return ids;
+    return this.table
+      .summaries(true)
+      .filter((s) => s.archived)
+      .map((s) => s.id);
   }
 
   /** Changes whenever what `list()` returns may have changed (a listing encoded once can be kept until then). */
@@ -183,8 +135,9 @@ export class StreamCatalog {
     return this.#listVersion;
   }
 
-  list(prefix = ''): StreamInfo[] {
-    const all = [...this.byName.values()];
+  /** Live streams in creation order; only those something used before are whole StreamInfo objects. */
+  list(prefix = ''): StreamSummary[] {
+    const all = this.table.summaries();
     const listed = prefix === '' ? all : all.filter((s) => s.name.startsWith(prefix));
     // The map holds streams in creation order almost always (load order is id order): sort only when it does not.
     for (let i = 1; i < listed.length; i++) {
@@ -195,7 +148,7 @@ export class StreamCatalog {
 
   /** Returns false when the stream was missing and that is allowed. */
   async delete(name: string, options: { ignoreNonExist: boolean; force: boolean }): Promise<boolean> {
-    const stream = this.byName.get(name);
+    const stream = this.table.byName(name);
     if (!stream || this.busy.has(name)) {
       if (options.ignoreNonExist) return false;
       throw streamNotFound(name);
@@ -205,7 +158,7 @@ export class StreamCatalog {
       throw failedPrecondition(ErrorCode.StreamFoundSubscription, 'Stream still has subscription');
     }
     this.busy.add(name);
-    this.byName.delete(name);
+    this.table.unlist(name);
     this.#listVersion++;
     try {
       if (subscribed) {
@@ -217,7 +170,7 @@ export class StreamCatalog {
         await this.dropLogs(stream);
       }
     } catch (err) {
-      if (this.idIndex.byId(stream.id) === stream) this.byName.set(name, stream);
+      this.table.relist(stream);
       this.#listVersion++;
       throw err;
     } finally {
@@ -230,7 +183,7 @@ export class StreamCatalog {
 
   /** Called when the last subscription on an archived stream goes away. */
   async releaseArchived(streamId: number): Promise<void> {
-    const stream = this.idIndex.byId(streamId);
+    const stream = this.table.byId(streamId);
     if (stream?.archived && !this.dependents.holdsData(stream)) await this.dropLogs(stream);
   }
 
@@ -249,14 +202,14 @@ export class StreamCatalog {
 
   /** The shard and its (live or archived) stream, or undefined. */
   shard(shardId: number): { stream: StreamInfo; shard: ShardInfo } | undefined {
-    const stream = this.idIndex.byShard(shardId);
+    const stream = this.table.byShard(shardId);
     const shard = stream?.shards.find((s) => s.shardId === shardId);
     return stream && shard && { stream, shard };
   }
 
   /** The (live or archived) stream a shard belongs to, or undefined. */
   streamOfShard(shardId: number): StreamInfo | undefined {
-    return this.idIndex.byShard(shardId);
+    return this.table.byShard(shardId);
   }
 
   shardForKey(stream: StreamInfo, key: string): ShardInfo {
@@ -272,7 +225,7 @@ export class StreamCatalog {
     shardId: number,
     batch: { compression: number; batchSize: number; payload: Buffer },
   ): Promise<{ stream: StreamInfo; lsn: number; timeMs: number }> {
-    const stream = this.idIndex.byShard(shardId);
+    const stream = this.table.byShard(shardId);
     if (!stream || stream.archived) {
       throw unavailable(`NOTFOUND: shard ${shardId} does not exist or its stream was deleted`, { plainText: true });
     }
@@ -314,7 +267,7 @@ export class StreamCatalog {
 
   /** Drops whole expired segments of every stream with a backlog duration. */
   async sweepRetention(now = Date.now()): Promise<void> {
-    for (const stream of [...this.idIndex.values()]) {
+    for (const stream of this.table.summaries(true)) {
       if (stream.backlogDuration === 0) continue;
       const keepMs = retentionMs(stream.backlogDuration);
       if (keepMs === undefined || !Number.isFinite(now)) {
@@ -324,11 +277,11 @@ export class StreamCatalog {
         this.log.error({ stream: stream.name, backlogDuration: stream.backlogDuration }, 'retention skipped: the stream\'s backlog duration is not a usable number');
         continue;
       }
-      for (const shard of stream.shards) {
+      for (const shardId of this.table.shardIds(stream.id)) {
         try {
-          await this.store.expire(shard.shardId, now - keepMs, this.retentionHold?.(shard.shardId));
+          await this.store.expire(shardId, now - keepMs, this.retentionHold?.(shardId));
         } catch (err) {
-          this.log.error({ err, stream: stream.name, shardId: shard.shardId }, 'retention sweep failed');
+          this.log.error({ err, stream: stream.name, shardId }, 'retention sweep failed');
         }
       }
     }

@@ -5,14 +5,14 @@
  */
 import type { ServerContext } from '../context.js';
 import { validateName } from '../core/names.js';
-import type { StreamInfo } from '../core/streams.js';
+import type { StreamSummary } from '../core/streams.js';
 import { encodeStruct, MAX_STRUCT_DEPTH, nestsDeeperThan } from '../struct.js';
 import { HttpError } from './errors.js';
 import { booleanParam, numberField, shown, stringField } from './fields.js';
 import type { HttpHandler } from './handler.js';
 import type { Router } from './router.js';
 
-function streamJson(s: StreamInfo) {
+function streamJson(s: StreamSummary) {
   return {
     stream_name: s.name,
     replication_factor: s.replicationFactor,

@@ -1,7 +1,7 @@
 /** Conversions between wire messages and core values. */
 import type { StoredBatch } from '../../storage/index.js';
 import type { Offset } from '../core/readers.js';
-import type { StreamInfo } from '../core/streams.js';
+import type { StreamSummary } from '../core/streams.js';
 import { conflictShardReaderOffset, ErrorCode, invalidArgument, invalidShardOffset } from '../errors.js';
 import { compressionName } from '../records.js';
 import type { ReceivedRecord, ShardOffset, Stream, StreamOffset, Timestamp } from './messages.js';
@@ -11,7 +11,7 @@ export function timestamp(ms: number): Timestamp {
   return { seconds: Math.floor(ms / 1000), nanos: Math.round((ms % 1000) * 1e6) };
 }
 
-export function toStreamMessage(s: StreamInfo): Stream {
+export function toStreamMessage(s: StreamSummary): Stream {
   return {
     streamName: s.name,
     replicationFactor: s.replicationFactor,

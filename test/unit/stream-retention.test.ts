@@ -57,15 +57,16 @@ describe('stream fields and retention', () => {
     const stream = await catalog.create({ name: 's', replicationFactor: 1, backlogDuration: 60, shardCount: 1 });
     const shardId = stream.shards[0]!.shardId;
     await appendTo(shardId, 3);
-    // what an older version stored for `"backlog_duration": "x"`
-    stream.backlogDuration = Number.NaN;
+    // what an older version stored for `"backlog_duration": "x"` (create returns a description: change the catalogue's own)
+    const own = catalog.get('s');
+    own.backlogDuration = Number.NaN;
     const farFuture = Date.now() + 10 * 365 * 86_400_000;
     await catalog.sweepRetention(farFuture);
     await catalog.sweepRetention(farFuture);
     expect(await stored(shardId)).toBe(3);
     expect(logged.filter((l) => String(l.msg).startsWith('retention skipped'))).toHaveLength(1);
     // a valid retention still expires
-    stream.backlogDuration = 60;
+    own.backlogDuration = 60;
     await catalog.sweepRetention(farFuture);
     expect(await stored(shardId)).toBe(0);
   });
