@@ -3,6 +3,7 @@
  * segments, and who waits for it to grow. Shared by the writer, recovery,
  * reads and waits.
  */
+import type { MetaPacking } from './meta-snapshot.js';
 import type { Segment } from './segment.js';
 
 /** LSNs start above 2^32 like LogDevice's (epoch 1, esn 1): ids keep a constant decimal width for a long time. */
@@ -37,6 +38,15 @@ export interface LogState {
 }
 
 export const logPath = (shardId: number) => `log/${shardId}`;
+
+/**
+ * Log records in the metadata snapshot as [shardId, trimPoint] (one with other fields stays as it
+ * is stored): with 100k logs, their objects were 7.5 MB of the snapshot's JSON.
+ */
+export const LOG_META_PACKING: MetaPacking<LogMeta, [number, number] | LogMeta> = {
+  format: 'log-1',
+  pack: (m) => (typeof m.shardId === 'number' && typeof m.trimPoint === 'number' && Object.keys(m).length === 2 ? [m.shardId, m.trimPoint] : m),
+};
 
 /** A fresh state for a log nothing was written to yet, for the writer or a waiter to change. */
 export function emptyLog(): LogState {

@@ -40,7 +40,7 @@ import { StoreError } from './errors.js';
 import { dataKey, shardEndKey } from './keys.js';
 import { readAll, type Kv, type KvOp, type KvRange } from './kv.js';
 import { openLayout } from './layout.js';
-import { emptyLog, LSN_BASE, logPath, NEVER_WRITTEN, wake, waitForGrowth, type LogMeta, type LogState } from './log-state.js';
+import { emptyLog, LOG_META_PACKING, LSN_BASE, logPath, NEVER_WRITTEN, wake, waitForGrowth, type LogMeta, type LogState } from './log-state.js';
 import { silentLogger, type StoreLogger } from './logger.js';
 import { takeMetaSnapshot, writeMetaSnapshot, type MetaSnapshot } from './meta-snapshot.js';
 import { MetaStore, metaOpToKv, type MetaOp } from './meta-store.js';
@@ -137,6 +137,7 @@ export class LogStore {
     if (options.location !== undefined) this.scratch = new WriteScratch(WRITE_SCRATCH_BYTES);
     this.db = new Database(kv, options, this.logger, { exclusive: (fn) => this.exclusive(fn), recover: (fresh) => this.recover(fresh) });
     this.meta = new MetaStore({ read: (fn) => this.withKv(fn), write: (ops) => this.write(ops), snapshot: () => this.startupMeta });
+    this.meta.setPacking('log/', LOG_META_PACKING);
   }
 
   static async open(options: LogStoreOptions): Promise<LogStore> {

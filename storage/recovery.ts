@@ -5,10 +5,10 @@
 import { entryTimeMs } from './codec.js';
 import { dataKey, decodeDataKey, shardEndKey } from './keys.js';
 import type { Kv } from './kv.js';
-import { LSN_BASE, NEVER_WRITTEN, type LogMeta, type LogState } from './log-state.js';
+import { LOG_META_PACKING, LSN_BASE, NEVER_WRITTEN, type LogMeta, type LogState } from './log-state.js';
 import type { StoreLogger } from './logger.js';
 import type { MetaSnapshot } from './meta-snapshot.js';
-import { listMeta, listMetaValues } from './meta-store.js';
+import { listMeta, scanMetaValues } from './meta-store.js';
 import { SEGMENTS_PREFIX, type Segment } from './segment.js';
 
 /** First key after every data key. */
@@ -45,16 +45,19 @@ export async function loadLogs(
   // After a clean shutdown, no jump at all but for the shards the write-ahead log names.
   const segmentsOf = await allSegments(kv, snapshot);
   const lastOf = known ? await knownLastBatches(kv, vouched, known) : await lastBatches(kv);
-  for (const meta of await listMetaValues<LogMeta>(kv, 'log/', snapshot)) {
-    const segments = segmentsOf.get(meta.shardId);
-    const last = lastOf.get(meta.shardId);
+  const records = await logRecords(kv, snapshot);
+  for (let i = 0; i < records.shardIds.length; i++) {
+    const shardId = records.shardIds[i]!;
+    const trimPoint = records.trimPoints[i]!;
+    const segments = segmentsOf.get(shardId);
+    const last = lastOf.get(shardId);
     const lastLsn = last ? last.lsn : LSN_BASE;
-    let tail = Math.max(lastLsn, meta.trimPoint, LSN_BASE);
-    const acknowledged = vouched.get(meta.shardId) ?? LSN_BASE;
+    let tail = Math.max(lastLsn, trimPoint, LSN_BASE);
+    const acknowledged = vouched.get(shardId) ?? LSN_BASE;
     if (acknowledged > tail) {
       logger.error(
-        { shardId: meta.shardId, firstLost: tail + 1, lastLost: acknowledged, batches: acknowledged - tail },
-        `acknowledged batches ${tail + 1}..${acknowledged} of shard ${meta.shardId} are missing from the data directory ` +
+        { shardId, firstLost: tail + 1, lastLost: acknowledged, batches: acknowledged - tail },
+        `acknowledged batches ${tail + 1}..${acknowledged} of shard ${shardId} are missing from the data directory ` +
           `(LevelDB recovered its log only up to ${tail}): reads of them fail with data loss, new appends continue at ${acknowledged + 1}`,
       );
       tail = acknowledged;
@@ -72,19 +75,44 @@ export async function loadLogs(
     // (a trim point above LSN_BASE would make the tail so too)
     const neverWritten = tail === LSN_BASE && segments === undefined;
     logs.set(
-      meta.shardId,
-      neverWritten ? NEVER_WRITTEN : { trimPoint: meta.trimPoint, tail, assigned: tail, lastTimeMs, segments: segments ?? [], openSegmentSealed: open !== undefined },
+      shardId,
+      neverWritten ? NEVER_WRITTEN : { trimPoint, tail, assigned: tail, lastTimeMs, segments: segments ?? [], openSegmentSealed: open !== undefined },
     );
     // A trim is recorded before its data is cleared; finish one a crash interrupted (a clean
     // shutdown waits for clearing to finish: only shards written since can need it then).
-    const unsure = !known || known.check.has(meta.shardId);
-    if (unsure && meta.trimPoint > LSN_BASE && last) await kv.clear({ gte: dataKey(meta.shardId, 0), lte: dataKey(meta.shardId, meta.trimPoint) });
+    const unsure = !known || known.check.has(shardId);
+    if (unsure && trimPoint > LSN_BASE && last) await kv.clear({ gte: dataKey(shardId, 0), lte: dataKey(shardId, trimPoint) });
   }
   // Data of logs whose metadata is gone: a delete interrupted by a crash.
   for (const shardId of lastOf.keys()) {
     if (!logs.has(shardId)) await kv.clear({ gte: dataKey(shardId, 0), lt: shardEndKey(shardId) });
   }
   return { logs, lossReported };
+}
+
+/**
+ * Every log's stored record (LogMeta), as two columns: collected as objects, 100k of them outlived
+ * the read and were promoted, to stay as garbage until a full collection.
+ */
+async function logRecords(kv: Kv, snapshot: MetaSnapshot | undefined): Promise<{ shardIds: number[]; trimPoints: number[] }> {
+  let records = { shardIds: [] as number[], trimPoints: [] as number[] };
+  await scanMetaValues<LogMeta | [number, number]>(
+    kv,
+    'log/',
+    () => {
+      const shardIds: number[] = [];
+      const trimPoints: number[] = [];
+      records = { shardIds, trimPoints };
+      return (record) => {
+        const [shardId, trimPoint] = Array.isArray(record) ? record : [record.shardId, record.trimPoint];
+        shardIds.push(shardId);
+        trimPoints.push(trimPoint);
+      };
+    },
+    snapshot,
+    LOG_META_PACKING.format,
+  );
+  return records;
 }
 
 interface LastBatch {

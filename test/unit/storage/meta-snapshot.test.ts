@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LogStore } from '../../../storage/index.js';
+import { FIRST_LSN, LogStore } from '../../../storage/index.js';
 import { CLEAN_SHUTDOWN_FILE } from '../../../storage/clean-shutdown.js';
 import type { Kv } from '../../../storage/kv.js';
 import { META_SNAPSHOT_FILE } from '../../../storage/meta-snapshot.js';
@@ -33,7 +33,8 @@ async function open(location: string) {
   return { store, lines, reads };
 }
 
-const PREFIXES = ['log/', 'seg/', 'stream/', 'ckpt/', 'ckpt/a/', 'ckpt/b/', 'sub/', 'none/'];
+// not 'log/': the store keeps it packed (LOG_META_PACKING), and only its own start-up scans it
+const PREFIXES = ['seg/', 'stream/', 'ckpt/', 'ckpt/a/', 'ckpt/b/', 'sub/', 'none/'];
 const PATHS = ['ids/last', 'stream/2', 'stream/9', 'ckpt/a/1', 'nothing/here', 'format', 'cluster'];
 
 /** Everything start-up may ask the metadata, as the store answers it. */
@@ -43,7 +44,7 @@ async function everything(store: LogStore) {
   const gets = await Promise.all(PATHS.map((p) => store.meta.get(p)));
   // values() is list() without the paths, from either source
   expect(values).toEqual(lists.map((rows) => rows.map((row) => row.value)));
-  return { lists, values, gets, tails: [1, 2, 3, 4].map((id) => (store.hasLog(id) ? [store.tail(id), store.segments(id)] : 'gone')) };
+  return { lists, values, gets, tails: [1, 2, 3, 4].map((id) => (store.hasLog(id) ? [store.tail(id), store.head(id), store.segments(id)] : 'gone')) };
 }
 
 /** A store with logs, segments and metadata of several groups, some of it deleted again. */
@@ -52,6 +53,8 @@ async function filled(location: string) {
   const { store } = opened;
   await store.createLogs([1, 2, 3, 4], [{ type: 'put', path: 'ids/last', value: 4 }]);
   for (const id of [1, 2, 3]) for (let i = 0; i < 3; i++) await store.append(id, entry(`${id}-${i}-${'x'.repeat(40)}`));
+  // a trim point the next start must get from the log records
+  await store.trim(2, FIRST_LSN + 1);
   await store.meta.write([
     ...[1, 2, 3, 9].map((id) => ({ type: 'put' as const, path: `stream/${id}`, value: { id, name: `s${id}`, shards: [{ shardId: id, note: 'ünïcödé "quoted"' }] } })),
     { type: 'put', path: 'ckpt/a/1', value: 7 },
@@ -96,7 +99,7 @@ describe('the metadata snapshot of a clean shutdown', () => {
     await store.close();
 
     const again = await fromLevelDb(location);
-    expect(again.lists[2]!.map((r) => r.path)).toEqual(['stream/2', 'stream/5', 'stream/9']);
+    expect(again.lists[PREFIXES.indexOf('stream/')]!.map((r) => r.path)).toEqual(['stream/2', 'stream/5', 'stream/9']);
   });
 
   it('is not used after start-up is over', async () => {
