@@ -115,7 +115,7 @@ export class StreamTable {
     this.#replicationFactors[slot] = replicationFactor;
     this.#shardCounts[slot] = shardCount;
     this.#archived[slot] = archived;
-    this.#objects[slot] = undefined;
+    // #objects[slot] is undefined already: a new slot is past its end, and remove() cleared a freed one
     this.#index.add(id, slot, shardCount);
     if (archived === 0) this.#byName.set(name, slot);
   }
@@ -124,7 +124,7 @@ export class StreamTable {
   remove(stream: StreamInfo): void {
     const slot = this.#index.byId(stream.id);
     if (slot === NO_SLOT || this.#objects[slot] !== stream) return;
-    this.#index.remove(stream.id, slot, this.#isRegular(slot) ? stream.shardCount : stream.shards.map((s) => s.shardId));
+    this.#index.remove(stream.id, slot, this.#isRegular(slot) ? this.#shardCounts[slot]! : stream.shards.map((s) => s.shardId));
     if (this.#byName.get(stream.name) === slot) this.#byName.delete(stream.name);
     this.#objects[slot] = undefined;
     this.#names[slot] = '';
@@ -187,6 +187,16 @@ export class StreamTable {
       }
     }
     return out;
+  }
+
+  /** Ids of the archived streams, in id order. */
+  archivedIds(): number[] {
+    const ids: number[] = [];
+    for (const slot of this.#index.slots()) {
+      const object = this.#objects[slot];
+      if (object ? object.archived : this.#archived[slot] === 1) ids.push(this.#ids[slot]!);
+    }
+    return ids;
   }
 
   /** The shard ids of the stream of that id ([] when there is none), without making its object. */

@@ -124,10 +124,7 @@ export class StreamCatalog {
 
   /** Ids of the force-deleted streams whose logs are kept for their subscriptions. */
   archivedStreamIds(): number[] {
-    return this.table
-      .summaries(true)
-      .filter((s) => s.archived)
-      .map((s) => s.id);
+    return this.table.archivedIds();
   }
 
   /** Changes whenever what `list()` returns may have changed (a listing encoded once can be kept until then). */

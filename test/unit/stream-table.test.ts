@@ -74,6 +74,7 @@ describe('StreamTable', () => {
     const { shards: _shards, ...summaryOfA } = streams[1]!;
     expect(live[0]).toEqual(summaryOfA);
     expect(table.summaries(true).map((s) => [s.name, s.archived])).toEqual([['a', false], ['b', true], ['c', false]]);
+    expect(table.archivedIds()).toEqual([20]);
     // an archived stream has no name but is found by id and shard
     expect(table.byName('b')).toBeUndefined();
     expect(table.byShard(21)!.archived).toBe(true);
@@ -98,6 +99,13 @@ describe('StreamTable', () => {
     expect(table.byShard(77)).toBe(odd);
     expect(table.summaries().map((s) => s.name)).toEqual(['b', 'd']);
     expect(table.byShard(22)!.name).toBe('b');
+    // and a regular stream in a slot whose object was made before: it gets its own
+    const d = table.byName('d')!;
+    table.remove(d);
+    const e = created(50, 'e', 2);
+    table.add(reread(e));
+    expect(table.byName('e')).toEqual(e);
+    expect(table.byShard(77)).toBeUndefined();
   });
 
   it('takes a name out of lookups while a delete runs, and back only for the same stream', () => {
