@@ -16,7 +16,7 @@
  *
  * An object once made is kept, so a stream is always the same object (for
  * WeakMaps and identity checks), and only streams something used cost one.
- * Listings do not make objects (see `summaries`).
+ * Listings do not make objects (see `live`).
  */
 import type { MetaPacking } from '../../storage/index.js';
 import { internBoundText, shardBoundsText } from './shards.js';
@@ -56,6 +56,13 @@ export const STREAM_PACKING: MetaPacking<StreamInfo, PackedStream | StreamInfo> 
 
 function packStream(s: StreamInfo): PackedStream {
   return [s.id, s.name, s.replicationFactor, s.backlogDuration, s.shardCount, s.creationTimeMs, s.archived ? 1 : 0];
+}
+
+/** The live streams as `StreamTable.live` gives them. */
+export interface LiveStreams {
+  readonly count: number;
+  at(i: number): StreamSummary;
+  nameAt(i: number): string;
 }
 
 const INITIAL_SLOTS = 1024;
@@ -165,37 +172,54 @@ export class StreamTable {
   }
 
   /**
-   * Every stream (live ones only unless `archivedToo`) in id order, as its object where one was
-   * made and as a fresh summary otherwise: a listing of 100k streams makes no object it keeps.
+   * The live streams in creation order, read on demand: `at(i)` is the stream's object where one
+   * was made and a fresh summary otherwise, so a listing of 100k streams holds no object per stream
+   * (an array of them, held while a reply was encoded, was promoted and stayed as garbage). Read it
+   * at once: a later change may reuse its slots.
    */
-  summaries(archivedToo = false): StreamSummary[] {
-    const out: StreamSummary[] = [];
-    for (const slot of this.#index.slots()) {
-      const object = this.#objects[slot];
-      if (object) {
-        if (archivedToo || !object.archived) out.push(object);
-      } else if (archivedToo || this.#archived[slot] === 0) {
-        out.push({
-          id: this.#ids[slot]!,
-          name: this.#names[slot]!,
-          replicationFactor: this.#replicationFactors[slot]!,
-          backlogDuration: this.#backlogDurations[slot]!,
-          shardCount: this.#shardCounts[slot]!,
-          creationTimeMs: this.#creationTimes[slot]!,
-          archived: this.#archived[slot] === 1,
-        });
+  live(): LiveStreams {
+    const slots: number[] = [];
+    // listed = found by its name: not archived, not being deleted (unlist), not shadowed by another of that name
+    for (const slot of this.#index.slots()) if (this.#byName.get(this.#names[slot]!) === slot) slots.push(slot);
+    // ids come from the clock, so id order is creation order almost always: sort only when it is not
+    const created = (slot: number) => this.#objects[slot]?.creationTimeMs ?? this.#creationTimes[slot]!;
+    for (let i = 1; i < slots.length; i++) {
+      if (created(slots[i - 1]!) > created(slots[i]!)) {
+        slots.sort((x, y) => created(x) - created(y));
+        break;
       }
     }
-    return out;
+    return { count: slots.length, at: (i) => this.#summary(slots[i]!), nameAt: (i) => this.#names[slots[i]!]! };
+  }
+
+  /** Every stream, archived ones too, in id order (see `live` for what each is). */
+  all(): StreamSummary[] {
+    return [...this.#index.slots()].map((slot) => this.#summary(slot));
+  }
+
+  #summary(slot: number): StreamSummary {
+    return (
+      this.#objects[slot] ?? {
+        id: this.#ids[slot]!,
+        name: this.#names[slot]!,
+        replicationFactor: this.#replicationFactors[slot]!,
+        backlogDuration: this.#backlogDurations[slot]!,
+        shardCount: this.#shardCounts[slot]!,
+        creationTimeMs: this.#creationTimes[slot]!,
+        archived: this.#archived[slot] === 1,
+      }
+    );
+  }
+
+  #isArchived(slot: number): boolean {
+    const object = this.#objects[slot];
+    return object ? object.archived : this.#archived[slot] === 1;
   }
 
   /** Ids of the archived streams, in id order. */
   archivedIds(): number[] {
     const ids: number[] = [];
-    for (const slot of this.#index.slots()) {
-      const object = this.#objects[slot];
-      if (object ? object.archived : this.#archived[slot] === 1) ids.push(this.#ids[slot]!);
-    }
+    for (const slot of this.#index.slots()) if (this.#isArchived(slot)) ids.push(this.#ids[slot]!);
     return ids;
   }
 

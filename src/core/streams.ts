@@ -18,7 +18,7 @@ import {
 } from '../errors.js';
 import type { IdAllocator } from './ids.js';
 import { StreamDependents } from './stream-dependents.js';
-import { STREAM_PACKING, StreamTable, type PackedStream, type ShardInfo, type StreamInfo, type StreamSummary } from './stream-table.js';
+import { STREAM_PACKING, StreamTable, type LiveStreams, type PackedStream, type ShardInfo, type StreamInfo, type StreamSummary } from './stream-table.js';
 import { checkNewStream, retentionMs, type NewStream } from './stream-spec.js';
 import { rangeIndexForKey, shardBoundsText, type HashRange } from './shards.js';
 import type { StatsRegistry } from './stats.js';
@@ -134,13 +134,15 @@ export class StreamCatalog {
 
   /** Live streams in creation order; only those something used before are whole StreamInfo objects. */
   list(prefix = ''): StreamSummary[] {
-    const all = this.table.summaries();
-    const listed = prefix === '' ? all : all.filter((s) => s.name.startsWith(prefix));
-    // The map holds streams in creation order almost always (load order is id order): sort only when it does not.
-    for (let i = 1; i < listed.length; i++) {
-      if (listed[i - 1]!.creationTimeMs > listed[i]!.creationTimeMs) return listed.sort((a, b) => a.creationTimeMs - b.creationTimeMs);
-    }
+    const live = this.table.live();
+    const listed: StreamSummary[] = [];
+    for (let i = 0; i < live.count; i++) if (prefix === '' || live.nameAt(i).startsWith(prefix)) listed.push(live.at(i));
     return listed;
+  }
+
+  /** `list()` read on demand, for a reply of every stream (see StreamTable.live). */
+  listLive(): LiveStreams {
+    return this.table.live();
   }
 
   /** Returns false when the stream was missing and that is allowed. */
@@ -264,7 +266,7 @@ export class StreamCatalog {
 
   /** Drops whole expired segments of every stream with a backlog duration. */
   async sweepRetention(now = Date.now()): Promise<void> {
-    for (const stream of this.table.summaries(true)) {
+    for (const stream of this.table.all()) {
       if (stream.backlogDuration === 0) continue;
       const keepMs = retentionMs(stream.backlogDuration);
       if (keepMs === undefined || !Number.isFinite(now)) {

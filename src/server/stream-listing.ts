@@ -63,9 +63,9 @@ export class StreamListing {
   #current(): Encoded {
     const version = this.streams.listVersion;
     if (this.#encoded?.version === version) return this.#encoded;
-    const listed = this.streams.list();
-    const { bytes, offsets } = encodeStreamEntries(listed.map(toStreamMessage));
-    this.#encoded = { version, bytes, offsets, names: listed.map((s) => s.name) };
+    const live = this.streams.listLive();
+    const { bytes, offsets } = encodeStreamEntries(live.count, (i) => toStreamMessage(live.at(i)));
+    this.#encoded = { version, bytes, offsets, names: Array.from({ length: live.count }, (_, i) => live.nameAt(i)) };
     return this.#encoded;
   }
 }

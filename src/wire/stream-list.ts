@@ -25,7 +25,8 @@ export interface WireStream {
 const intField = (n: number) => (n === 0 ? 0 : 1 + varintSize(n >>> 0));
 
 export function encodeListStreamsResponse(message: { streams: WireStream[] }): Buffer {
-  return encodeStreamEntries(message.streams).bytes;
+  const { streams } = message;
+  return encodeStreamEntries(streams.length, (i) => streams[i]!).bytes;
 }
 
 /** Sizes of one Stream's parts, measured before it is written. */
@@ -95,29 +96,33 @@ export function encodeStream(s: WireStream): Buffer {
 
 /**
  * A ListStreamsResponse's bytes and where each Stream entry starts in them
- * (`offsets[i]`; `offsets[streams.length]` is the end). Each entry is the
- * whole field 1 (tag, length, message), so any subset of entries, copied in
- * order, is itself a valid ListStreamsResponse.
+ * (`offsets[i]`; `offsets[count]` is the end). Each entry is the whole field
+ * 1 (tag, length, message), so any subset of entries, copied in order, is
+ * itself a valid ListStreamsResponse.
+ *
+ * `streamAt(i)` is asked for the i-th stream twice, once to measure and once
+ * to write, and nothing per stream is kept between: with 100k streams, the
+ * messages and layouts held across both passes lived long enough to be
+ * promoted, ~20 MB of old-generation garbage per listing.
  */
-export function encodeStreamEntries(streams: readonly WireStream[]): { bytes: Buffer; offsets: Uint32Array } {
-  const layouts = new Array<StreamLayout>(streams.length);
-  let total = 0;
-  for (let i = 0; i < streams.length; i++) {
-    const layout = measureStream(streams[i]!);
-    layouts[i] = layout;
-    total += 1 + varintSize(layout.size) + layout.size;
+export function encodeStreamEntries(count: number, streamAt: (i: number) => WireStream): { bytes: Buffer; offsets: Uint32Array } {
+  const offsets = new Uint32Array(count + 1);
+  for (let i = 0; i < count; i++) {
+    const size = measureStream(streamAt(i)).size;
+    offsets[i + 1] = offsets[i]! + 1 + varintSize(size) + size;
   }
+  const total = offsets[count]!;
   const buf = Buffer.allocUnsafe(total);
-  const offsets = new Uint32Array(streams.length + 1);
   let pos = 0;
-  for (let i = 0; i < streams.length; i++) {
-    offsets[i] = pos;
+  for (let i = 0; i < count; i++) {
+    const stream = streamAt(i);
+    const layout = measureStream(stream);
+    if (pos !== offsets[i]) break;
     pos = writeTag(buf, pos, 1, WireType.Len);
-    pos = writeVarint(buf, pos, layouts[i]!.size);
-    pos = writeStream(buf, pos, streams[i]!, layouts[i]!);
+    pos = writeVarint(buf, pos, layout.size);
+    pos = writeStream(buf, pos, stream, layout);
   }
-  if (pos !== total) throw new Error(`ListStreamsResponse: wrote ${pos} of ${total} bytes`);
-  offsets[streams.length] = pos;
+  if (pos !== total) throw new Error(`ListStreamsResponse: wrote ${pos} of ${total} bytes (a stream changed while it was encoded)`);
   return { bytes: buf, offsets };
 }
 

@@ -45,7 +45,7 @@ describe('ListStreamsResponse encoder', () => {
 
   it('any subset of the entries, copied in order, reads as the listing of that subset', () => {
     const streams = [...EDGES, ...EDGES.map((s, i) => ({ ...s, streamName: `${s.streamName}_${i}` }))];
-    const { bytes, offsets } = encodeStreamEntries(streams);
+    const { bytes, offsets } = encodeStreamEntries(streams.length, (i) => streams[i]!);
     expect(offsets[0]).toBe(0);
     expect(offsets[streams.length]).toBe(bytes.length);
     for (const keep of [[0], [1, 2], [0, 3, 5], [7], [2, 4, 6, 7]]) {

@@ -24,6 +24,12 @@ function created(id: number, name: string, shardCount = 1, extra: Partial<Stream
   };
 }
 
+/** What a listing shows, in order. */
+function listed(table: StreamTable) {
+  const live = table.live();
+  return Array.from({ length: live.count }, (_, i) => live.at(i));
+}
+
 /** What JSON.parse would give back for it: nothing shared with the original. */
 const reread = (s: StreamInfo): StreamInfo => JSON.parse(JSON.stringify(s)) as StreamInfo;
 
@@ -62,25 +68,36 @@ describe('StreamTable', () => {
     // the irregular stream's first shard id (2_001) is not one of its shards, nor regular's
     expect(table.byShard(2_001)).toBeUndefined();
     expect(table.byShard(9_001)!.name).toBe('other-shard-ids');
-    expect(table.summaries().map((s) => s.name)).toEqual(['regular', ...odd.map((s) => s.name)]);
+    expect(listed(table).map((s) => s.name)).toEqual(['regular', ...odd.map((s) => s.name)]);
   });
 
   it('lists streams in id order without making objects, and archived ones only when asked', () => {
     const table = new StreamTable();
     const streams = [created(30, 'c'), created(10, 'a', 2), created(20, 'b', 1, { archived: true })];
     for (const s of streams.map(reread)) table.add(s);
-    const live = table.summaries();
+    const live = listed(table);
     expect(live.map((s) => s.name)).toEqual(['a', 'c']);
     const { shards: _shards, ...summaryOfA } = streams[1]!;
     expect(live[0]).toEqual(summaryOfA);
-    expect(table.summaries(true).map((s) => [s.name, s.archived])).toEqual([['a', false], ['b', true], ['c', false]]);
+    expect(table.all().map((s) => [s.name, s.archived])).toEqual([['a', false], ['b', true], ['c', false]]);
     expect(table.archivedIds()).toEqual([20]);
     // an archived stream has no name but is found by id and shard
     expect(table.byName('b')).toBeUndefined();
     expect(table.byShard(21)!.archived).toBe(true);
     // once made, the object is what listings give
     const a = table.byName('a')!;
-    expect(table.summaries()[0]).toBe(a);
+    expect(table.live().at(0)).toBe(a);
+    expect(table.live().nameAt(1)).toBe('c');
+  });
+
+  it('lists in creation order when ids are not, and one stream per name', () => {
+    const table = new StreamTable();
+    table.add(created(10, 'late', 1, { creationTimeMs: 3_000 }));
+    table.add(created(20, 'early', 1, { creationTimeMs: 1_000 }));
+    table.add(created(30, 'middle', 1, { creationTimeMs: 2_000 }));
+    // a second live record of one name (not ours to write; the name finds the later one)
+    table.add(created(40, 'early', 1, { creationTimeMs: 4_000 }));
+    expect(listed(table).map((s) => [s.id, s.name])).toEqual([[30, 'middle'], [10, 'late'], [40, 'early']]);
   });
 
   it('removes a stream only through its own object, and reuses the slot', () => {
@@ -97,7 +114,7 @@ describe('StreamTable', () => {
     table.add(odd);
     expect(table.byShard(41)).toBeUndefined();
     expect(table.byShard(77)).toBe(odd);
-    expect(table.summaries().map((s) => s.name)).toEqual(['b', 'd']);
+    expect(listed(table).map((s) => s.name)).toEqual(['b', 'd']);
     expect(table.byShard(22)!.name).toBe('b');
     // and a regular stream in a slot whose object was made before: it gets its own
     const d = table.byName('d')!;
@@ -113,7 +130,7 @@ describe('StreamTable', () => {
     table.add(created(10, 'a'));
     const a = table.byName('a')!;
     table.unlist('a');
-    expect([table.hasName('a'), table.byName('a'), table.summaries().length]).toEqual([false, undefined, 1]);
+    expect([table.hasName('a'), table.byName('a'), table.live().count]).toEqual([false, undefined, 0]);
     table.relist(reread(a));
     expect(table.hasName('a')).toBe(false);
     table.relist(a);
@@ -133,6 +150,6 @@ describe('StreamTable', () => {
     for (const s of all.map(reread)) table.add(s);
     expect(table.byName('s2999')).toEqual(all[2_999]);
     expect(table.byShard(all[1_234]!.id + 2)!.name).toBe('s1234');
-    expect(table.summaries()).toHaveLength(3_000);
+    expect(table.live().count).toBe(3_000);
   });
 });
