@@ -226,7 +226,7 @@ export class MetaSnapshot {
    */
   values<T>(prefix: string): T[] | undefined {
     const values: T[] = [];
-    return this.#read<T>(prefix, (_path, value) => values.push(value)) ? values : undefined;
+    return this.eachValue<T>(prefix, (value) => values.push(value)) ? values : undefined;
   }
 
   /**
@@ -235,8 +235,13 @@ export class MetaSnapshot {
    * packed in another format cannot say), possibly after some values were taken.
    */
   eachValue<T>(prefix: string, take: (value: T) => void, packed?: string): boolean {
-    const group = this.groups.get(groupOf(prefix));
-    if (group?.packed !== undefined && group.packed === packed && prefix === groupOf(prefix)) return this.#readPacked(group, take);
+    const name = groupOf(prefix);
+    const group = this.groups.get(name);
+    if (group?.packed !== undefined && group.packed === packed && prefix === name) {
+      return this.#eachChunk(group, (values: T[]) => {
+        for (const value of values) take(value);
+      });
+    }
     return this.#read<T>(prefix, (_path, value) => take(value));
   }
 
@@ -263,15 +268,9 @@ export class MetaSnapshot {
     });
   }
 
-  #readPacked<P>(group: SnapshotGroup, take: (value: P) => void): boolean {
-    if (this.#closed) return false;
-    return this.#eachChunk(group, (values: P[]) => {
-      for (const value of values) take(value);
-    });
-  }
-
-  /** Parses the group's chunks in order; false if one cannot be read or parsed. */
+  /** Parses the group's chunks in order; false if one cannot be read or parsed, or the snapshot is closed. */
   #eachChunk<C>(group: SnapshotGroup, each: (chunk: C) => void): boolean {
+    if (this.#closed) return false;
     let buf = Buffer.allocUnsafe(0);
     let start = group.start;
     try {
