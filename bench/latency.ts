@@ -11,6 +11,11 @@
  *   and the sustained rate through the query: 100-record batches, 8 in
  *   flight, until every passing record reached the consumer, against the same
  *   load consumed straight from the source stream.
+ *
+ * Each latency rep also says how long this process and the server were
+ * paused by garbage collection meanwhile (the server's from its /metrics):
+ * a record arriving during a pause waits it out, so those figures tell the
+ * runtime's share of a p99 from the path's.
  */
 import { randomBytes } from 'node:crypto';
 import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
@@ -19,7 +24,8 @@ import { encodeStruct, decodeStruct } from '../src/struct.js';
 import { encodeRecords, type HStreamRecord } from '../src/records.js';
 import { baselineAppend, CALL_DEADLINE_MS, createStream, startBaseline, startHStream, stopBaseline, stopHStream, type HStreamTarget } from './clients.js';
 import { attachConsumer, createSubscription, type Consumer } from './consumer.js';
-import { closedLoop, paired, percentile, withTimeout, type Measure, type Rep } from './harness.js';
+import { closedLoop, paired, percentile, withTimeout, type Measure, type Rep, type Scope } from './harness.js';
+import { freePort } from './db-process.js';
 import { batchPayload, RECORD_BYTES } from './payload.js';
 import { compared, type Scenario } from './scenario.js';
 
@@ -74,6 +80,8 @@ async function paced(send: Send, ms: number): Promise<number> {
   return sent;
 }
 
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
 /**
  * Runs a rep and adds the GC pauses of this (the load client's) process
  * during it: a pause here delays every record arriving meanwhile just as a
@@ -91,7 +99,6 @@ async function withClientGc(rep: () => Promise<Rep>): Promise<Rep> {
   observer.observe({ entryTypes: ['gc'] });
   try {
     const measured = await rep();
-    const round1 = (x: number) => Math.round(x * 10) / 10;
     const gc = {
       clientGcPauseMs: round1(pauses.reduce((a, b) => a + b, 0)),
       clientGcMaxPauseMs: round1(Math.max(0, ...pauses)),
@@ -102,6 +109,33 @@ async function withClientGc(rep: () => Promise<Rep>): Promise<Rep> {
   } finally {
     observer.disconnect();
   }
+}
+
+/** The server's GC pauses so far, from `hstream_gc_pause_seconds` on its /metrics: total ms, and how many took over 5 ms. */
+async function serverGcPauses(httpPort: number): Promise<{ ms: number; over5Ms: number }> {
+  const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
+  if (!res.ok) throw new Error(`GET /metrics answered ${res.status}`);
+  const text = await res.text();
+  const sum = (re: RegExp) => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
+  return {
+    ms: sum(/^hstream_gc_pause_seconds_sum\{kind="[^"]+"\} (\S+)$/gm) * 1000,
+    over5Ms: sum(/^hstream_gc_pause_seconds_count\{kind="[^"]+"\} (\d+)$/gm) - sum(/^hstream_gc_pause_seconds_bucket\{kind="[^"]+",le="0\.005"\} (\d+)$/gm),
+  };
+}
+
+/** Runs a rep and adds the server's GC pauses during it, as withClientGc does for this process. */
+async function withServerGc(httpPort: number, rep: () => Promise<Rep>): Promise<Rep> {
+  const before = await serverGcPauses(httpPort);
+  const measured = await rep();
+  const after = await serverGcPauses(httpPort);
+  return { ...measured, extra: { ...measured.extra, serverGcPauseMs: round1(after.ms - before.ms), serverGcPausesOver5Ms: after.over5Ms - before.over5Ms } };
+}
+
+/** Our server with its HTTP port open, for the GC pauses on its /metrics. */
+async function startObservedHStream(scope: Scope): Promise<{ server: HStreamTarget; httpPort: number }> {
+  const httpPort = await freePort();
+  const server = await startHStream(scope, { dataDir: scope.tempDir(), args: ['--http-port', String(httpPort)] });
+  return { server, httpPort };
 }
 
 /** Latencies of the records one rep expects, filled by the consumer's callback. */
@@ -158,6 +192,7 @@ function appendRecords(server: HStreamTarget, streamName: string, shardId: strin
 /** One paced rep through our server: append to `streamName`, wait until the consumer saw `expected(sent)` records. */
 function pacedThrough(
   server: HStreamTarget,
+  httpPort: number,
   stream: { name: string; shardId: string },
   encode: (count: number, sentAt: number, seq: number) => Buffer,
   arrivals: Arrivals,
@@ -171,7 +206,7 @@ function pacedThrough(
     await arrivals.until(expected(sent), consumer);
     return arrivals.rep(sent, ms);
   };
-  return { warmUp: async () => void (await rep(1_000)), rep: () => withClientGc(() => rep(repMs)) };
+  return { warmUp: async () => void (await rep(1_000)), rep: () => withServerGc(httpPort, () => withClientGc(() => rep(repMs))) };
 }
 
 const rawBatch = (count: number, sentAt: number) => batchPayload(Array.from({ length: count }, () => rawRecord(sentAt)));
@@ -185,7 +220,7 @@ export const latencyScenarios: Scenario[] = [
     modes: ['quick', 'full'],
     timeoutMs: { quick: 120_000, full: 180_000 },
     async run(ctx, scope) {
-      const server = await startHStream(scope, { dataDir: scope.tempDir() });
+      const { server, httpPort } = await startObservedHStream(scope);
       const shardId = await createStream(server.client, 'lat_raw');
       await createSubscription(server.client, 'lat_raw_sub', 'lat_raw');
       const arrivals = new Arrivals(rawSentAt);
@@ -203,7 +238,7 @@ export const latencyScenarios: Scenario[] = [
         return rep;
       };
       const measured = await paired(
-        pacedThrough(server, { name: 'lat_raw', shardId }, rawBatch, arrivals, consumer, (sent) => sent, ctx.timing.repMs),
+        pacedThrough(server, httpPort, { name: 'lat_raw', shardId }, rawBatch, arrivals, consumer, (sent) => sent, ctx.timing.repMs),
         { warmUp: async () => void (await baseRep(1_000)), rep: () => withClientGc(() => baseRep(ctx.timing.repMs)) },
         ctx.timing.reps,
       );
@@ -226,7 +261,7 @@ export const latencyScenarios: Scenario[] = [
     modes: ['quick', 'full'],
     timeoutMs: { quick: 180_000, full: 240_000 },
     async run(ctx, scope) {
-      const server = await startHStream(scope, { dataDir: scope.tempDir() });
+      const { server, httpPort } = await startObservedHStream(scope);
       const direct = { name: 'lat_direct', shardId: await createStream(server.client, 'lat_direct') };
       const source = { name: 'lat_src', shardId: await createStream(server.client, 'lat_src') };
       await server.client.unary('CreateQuery', { sql: FILTER_SQL, queryName: 'lat_filter' }, { deadlineMs: CALL_DEADLINE_MS });
@@ -238,8 +273,8 @@ export const latencyScenarios: Scenario[] = [
       const sinkConsumer = attachConsumer(server.client, 'lat_sink_sub', sinkArrivals.onRecords);
 
       const latency = await paired(
-        pacedThrough(server, source, jsonBatch, sinkArrivals, sinkConsumer, half, ctx.timing.repMs),
-        pacedThrough(server, direct, jsonBatch, directArrivals, directConsumer, half, ctx.timing.repMs),
+        pacedThrough(server, httpPort, source, jsonBatch, sinkArrivals, sinkConsumer, half, ctx.timing.repMs),
+        pacedThrough(server, httpPort, direct, jsonBatch, directArrivals, directConsumer, half, ctx.timing.repMs),
         ctx.timing.reps,
       );
 

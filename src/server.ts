@@ -10,6 +10,7 @@ import { LogStore } from '../storage/index.js';
 import { ConnectorManager } from './connectors/manager.js';
 import { ConfigError, DEFAULTS, loadConfig, type Config } from './config.js';
 import type { ServerContext } from './context.js';
+import { observeGcPauses } from './core/gc-pauses.js';
 import { IdAllocator } from './core/ids.js';
 import { Lifecycle } from './core/lifecycle.js';
 import { Metrics } from './core/metrics.js';
@@ -203,6 +204,7 @@ async function listen(
     }
   }
   components.start();
+  const stopGcObserver = observeGcPauses(ctx.metrics);
   log.info(
     { host: config.host, port: boundPort, httpPort: httpServer?.port, tls: config.enableTls, dataDir: config.inMemory ? null : config.dataDir, fsync: config.fsync },
     'hstreamlite serving',
@@ -212,6 +214,7 @@ async function listen(
   const close = () => {
     closing ??= (async () => {
       shutdown.abort();
+      stopGcObserver();
       httpServer?.server.closeAllConnections();
       httpServer?.server.close();
       // console push queries delete their temporary stream, query and subscription while the store is open

@@ -166,4 +166,30 @@ describe('HTTP endpoints', () => {
     expect(text).toMatch(/^hstream_queries_running 0$/m);
     expect(text).toContain('# TYPE hstream_rpc_duration_seconds histogram');
   });
+
+  it('GET /metrics exposes the process garbage-collection pauses as a histogram by kind', async () => {
+    const minorCount = async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      expect(text).toContain('# TYPE hstream_gc_pause_seconds histogram');
+      const count = /^hstream_gc_pause_seconds_count\{kind="minor"\} (\d+)$/m.exec(text);
+      return { text, count: count ? Number(count[1]) : 0 };
+    };
+    const before = (await minorCount()).count;
+    // Short-lived garbage well past any young generation's size: scavenges must follow. The
+    // observer hears of them a task later, so the count is read until it moved.
+    let after = before;
+    let text = '';
+    for (let round = 0; round < 50 && after <= before; round++) {
+      let keep = 0;
+      for (let i = 0; i < 200_000; i++) keep += [i, { i }].length;
+      expect(keep).toBe(400_000);
+      ({ text, count: after } = await minorCount());
+    }
+    expect(after).toBeGreaterThan(before);
+    const buckets = [...text.matchAll(/^hstream_gc_pause_seconds_bucket\{kind="minor",le="([^"]+)"\} (\d+)$/gm)];
+    expect(buckets.at(-1)).toEqual(expect.arrayContaining(['+Inf', String(after)]));
+    const counts = buckets.map((m) => Number(m[2]));
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    expect(Number(/^hstream_gc_pause_seconds_sum\{kind="minor"\} (\S+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+  });
 });
