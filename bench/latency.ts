@@ -18,14 +18,15 @@
  * runtime's share of a p99 from the path's.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { observeGcPauses } from '../src/core/gc-pauses.js';
 import { encodeStruct, decodeStruct } from '../src/struct.js';
 import { encodeRecords, type HStreamRecord } from '../src/records.js';
 import { baselineAppend, CALL_DEADLINE_MS, createStream, startBaseline, startHStream, stopBaseline, stopHStream, type HStreamTarget } from './clients.js';
 import { attachConsumer, createSubscription, type Consumer } from './consumer.js';
-import { closedLoop, paired, percentile, withTimeout, type Measure, type Rep, type Scope } from './harness.js';
 import { freePort } from './db-process.js';
+import { closedLoop, paired, percentile, withTimeout, type Measure, type Rep, type Scope } from './harness.js';
 import { batchPayload, RECORD_BYTES } from './payload.js';
 import { compared, type Scenario } from './scenario.js';
 
@@ -90,13 +91,12 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 async function withClientGc(rep: () => Promise<Rep>): Promise<Rep> {
   const pauses: number[] = [];
   let majors = 0;
-  const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries() as Array<PerformanceEntry & { detail?: { kind?: number } }>) {
-      pauses.push(e.duration);
-      if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++;
-    }
+  const stop = observeGcPauses({
+    recordGcPause: (kind, ms) => {
+      pauses.push(ms);
+      if (kind === 'major') majors++;
+    },
   });
-  observer.observe({ entryTypes: ['gc'] });
   try {
     const measured = await rep();
     const gc = {
@@ -107,7 +107,7 @@ async function withClientGc(rep: () => Promise<Rep>): Promise<Rep> {
     };
     return { ...measured, extra: { ...measured.extra, ...gc } };
   } finally {
-    observer.disconnect();
+    stop();
   }
 }
 

@@ -15,8 +15,8 @@
  * `--heap-growing-percent` is read at each full GC, so setting it at run time
  * works; it is re-derived after every full GC as the live heap changes.
  */
-import { constants, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
+import { observeGcPauses } from './core/gc-pauses.js';
 
 export const DEFAULT_HEAP_SLACK_BYTES = 48 * 1024 * 1024;
 /** A factor of 4 at most: a tiny heap right after start must not get a huge limit. */
@@ -50,10 +50,9 @@ export function keepHeapSlack(slackBytes = DEFAULT_HEAP_SLACK_BYTES, execArgv: r
     current = percent;
   };
   apply();
-  const observer = new PerformanceObserver((list) => {
-    const entries = list.getEntries() as Array<PerformanceEntry & { detail?: { kind?: number } }>;
-    if (entries.some((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) apply();
+  return observeGcPauses({
+    recordGcPause: (kind) => {
+      if (kind === 'major') apply();
+    },
   });
-  observer.observe({ entryTypes: ['gc'] });
-  return () => observer.disconnect();
 }

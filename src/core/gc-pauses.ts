@@ -1,13 +1,15 @@
 /**
- * This process's garbage-collection pauses by kind, for `/metrics`.
+ * Every garbage-collection pause of this process, by kind, handed to a sink:
+ * `/metrics` keeps them as a histogram (metrics.ts), heap tuning re-derives
+ * its limit after each full collection, and the bench counts its own.
  *
- * Why: under a steady load the longest stalls of the server's event loop are
- * V8's own pauses, and every call and delivery in flight waits them out. On a
- * 2-vCPU machine at 5k appended records/s, the slowest deliveries were the
- * ones that arrived during a scavenge directly followed by a mark-compact's
- * atomic pause (10–27 ms together). An operator reading an RPC latency
- * percentile needs these next to it to tell the server's work from the
- * runtime's.
+ * Why /metrics shows them: under a steady load the longest stalls of the
+ * server's event loop are V8's own pauses, and every call and delivery in
+ * flight waits them out. On a 2-vCPU machine at 5k appended records/s, the
+ * slowest deliveries were the ones that arrived during a scavenge directly
+ * followed by a mark-compact's atomic pause (10–27 ms together). An operator
+ * reading an RPC latency percentile needs these next to it to tell the
+ * server's work from the runtime's.
  *
  * Observed through perf_hooks: the observer runs once per collection and
  * costs nothing while none happens.
